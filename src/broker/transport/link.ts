@@ -1,0 +1,32 @@
+/**
+ * One client's byte stream, whatever carries it (TCP, WebSocket, an
+ * in-process pipe). The STOMP connection reads and writes frames through it
+ * and knows nothing else of the transport.
+ */
+export interface LinkHandlers {
+  data(chunk: Buffer): void;
+  /** The outgoing backlog has drained after `backlog` grew. */
+  drain(): void;
+  closed(error?: Error): void;
+}
+
+export interface Link {
+  /** `stomp` or `ws`: the scheme of the connector that accepted it. */
+  readonly scheme: string;
+  readonly remoteAddress: string;
+  /** Bytes written but not yet handed to the OS. */
+  readonly backlog: number;
+  start(handlers: LinkHandlers): void;
+  /** Writes one frame or one heart-beat. */
+  write(data: Buffer): void;
+  /** Producer flow control: stop and restart reading from the peer. */
+  pauseReading(): void;
+  resumeReading(): void;
+  /** Flushes what was written, then closes. */
+  end(): void;
+  /** Closes at once, dropping what was not written. */
+  destroy(): void;
+}
+
+/** Backlog above which a connection stops taking new messages until it drains. */
+export const BACKLOG_HIGH_WATER = 512 * 1024;

@@ -1,0 +1,74 @@
+import { parseUri, parseSimpleUri, UriError, UriOptions } from '../config/uri.js';
+
+export interface BrokerAddress {
+  scheme: 'stomp' | 'ws';
+  host: string;
+  port: number;
+  /** `ws://host:port/path` for WebSocket endpoints. */
+  url: string;
+}
+
+/** ActiveMQ's failover transport options, with its names and defaults. */
+export interface FailoverOptions {
+  randomize: boolean;
+  initialReconnectDelay: number;
+  maxReconnectDelay: number;
+  useExponentialBackOff: boolean;
+  reconnectDelayExponent: number;
+  /** -1 = forever, 0 = no reconnect after a connection was lost. */
+  maxReconnectAttempts: number;
+  /** Attempts for the first connection; -1 = use maxReconnectAttempts. */
+  startupMaxReconnectAttempts: number;
+}
+
+export interface ConnectTarget {
+  addresses: BrokerAddress[];
+  failover: FailoverOptions | null;
+}
+
+export const DEFAULT_FAILOVER: Readonly<FailoverOptions> = {
+  randomize: true,
+  initialReconnectDelay: 10,
+  maxReconnectDelay: 30_000,
+  useExponentialBackOff: true,
+  reconnectDelayExponent: 2,
+  maxReconnectAttempts: -1,
+  startupMaxReconnectAttempts: -1,
+};
+
+const CLIENT_SCHEMES: Record<string, 'stomp' | 'ws'> = { stomp: 'stomp', 'stomp+nio': 'stomp', tcp: 'stomp', ws: 'ws' };
+
+export function parseBrokerAddress(text: string): BrokerAddress {
+  const uri = parseSimpleUri(text);
+  const scheme = CLIENT_SCHEMES[uri.scheme];
+  if (!scheme) throw new UriError(`Unsupported scheme '${uri.scheme}' in '${text}': use stomp://host:port or ws://host:port`);
+  const host = uri.host === '' || uri.host === '0.0.0.0' ? '127.0.0.1' : uri.host;
+  const port = uri.port >= 0 ? uri.port : scheme === 'ws' ? 61614 : 61613;
+  return { scheme, host, port, url: `${scheme === 'ws' ? 'ws' : 'stomp'}://${host}:${port}${uri.path}` };
+}
+
+/** `stomp://h:p`, or `failover:(stomp://a:1,stomp://b:2)?randomize=false&...`. */
+export function parseConnectTarget(text: string): ConnectTarget {
+  const uri = parseUri(text);
+  if (uri.kind === 'simple') return { addresses: [parseBrokerAddress(text)], failover: null };
+  if (uri.scheme !== 'failover') throw new UriError(`Unsupported URI '${text}': a client connects to stomp://host:port or failover:(...)`);
+  const o = new UriOptions(uri.params, text);
+  const failover: FailoverOptions = {
+    randomize: o.boolean('randomize', DEFAULT_FAILOVER.randomize),
+    initialReconnectDelay: o.number('initialReconnectDelay', DEFAULT_FAILOVER.initialReconnectDelay, { min: 0 }),
+    maxReconnectDelay: o.number('maxReconnectDelay', DEFAULT_FAILOVER.maxReconnectDelay, { min: 0 }),
+    useExponentialBackOff: o.boolean('useExponentialBackOff', DEFAULT_FAILOVER.useExponentialBackOff),
+    reconnectDelayExponent: o.number('reconnectDelayExponent', DEFAULT_FAILOVER.reconnectDelayExponent, { min: 1 }),
+    maxReconnectAttempts: o.number('maxReconnectAttempts', DEFAULT_FAILOVER.maxReconnectAttempts, { min: -1 }),
+    startupMaxReconnectAttempts: o.number('startupMaxReconnectAttempts', DEFAULT_FAILOVER.startupMaxReconnectAttempts, { min: -1 }),
+  };
+  o.accept('timeout', 'backup', 'trackMessages', 'priorityBackup', 'updateURIsSupported', 'warnAfterReconnectAttempts', 'maxCacheSize');
+  o.assertAllUsed();
+  return { addresses: uri.components.map(parseBrokerAddress), failover };
+}
+
+/** Delay before reconnect attempt `attempt` (0-based), as ActiveMQ's failover transport computes it. */
+export function reconnectDelay(options: FailoverOptions, attempt: number): number {
+  if (!options.useExponentialBackOff) return options.initialReconnectDelay;
+  return Math.min(options.maxReconnectDelay, options.initialReconnectDelay * Math.pow(options.reconnectDelayExponent, attempt));
+}

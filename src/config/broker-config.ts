@@ -1,0 +1,98 @@
+import { DEFAULT_POLICY, type DestinationPolicy } from './policy.js';
+
+/** Everything a broker is started with. CLI flags and config files both end up here. */
+export interface BrokerConfig {
+  /** ActiveMQ `brokerName`. */
+  brokerName: string;
+  /** ActiveMQ `transportConnectors`: URIs such as `stomp://0.0.0.0:61613`, `ws://0.0.0.0:61614`. */
+  transportConnectors: string[];
+  /** ActiveMQ `persistent`: false keeps everything in memory and takes no lock. */
+  persistent: boolean;
+  store: StoreConfig;
+  policy: DestinationPolicy;
+}
+
+export interface StoreConfig {
+  /** KahaDB `directory`. */
+  directory: string;
+}
+
+export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = {
+  brokerName: 'localhost',
+  transportConnectors: ['stomp://0.0.0.0:61613', 'ws://0.0.0.0:61614'],
+  persistent: true,
+  store: { directory: './kahadb' },
+  policy: DEFAULT_POLICY,
+};
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Shape = { [key: string]: 'string' | 'number' | 'boolean' | 'string[]' | Shape | readonly string[] };
+
+const POLICY_SHAPE: Shape = {
+  prioritizedMessages: 'boolean',
+  maximumRedeliveries: 'number',
+  deadLetterStrategy: ['shared', 'individual'],
+  deadLetterQueuePrefix: 'string',
+  deadLetterTopicPrefix: 'string',
+  processExpired: 'boolean',
+  processNonPersistent: 'boolean',
+  nackToDeadLetter: 'boolean',
+  expireMessagesPeriod: 'number',
+  queuePrefetch: 'number',
+  topicPrefetch: 'number',
+  durableTopicPrefetch: 'number',
+  retroactiveMessages: 'number',
+  memoryLimit: 'number',
+};
+
+const BROKER_SHAPE: Shape = {
+  brokerName: 'string',
+  transportConnectors: 'string[]',
+  persistent: 'boolean',
+  store: { directory: 'string' },
+  policy: POLICY_SHAPE,
+};
+
+/** Checks a partial config (from a file or from flags) against the known keys and types; names the first bad key. */
+export function validatePartialConfig(input: unknown, shape: Shape = BROKER_SHAPE, path = ''): void {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new ConfigError(`${path || 'config'} must be an object`);
+  }
+  for (const [key, value] of Object.entries(input)) {
+    const where = path ? `${path}.${key}` : key;
+    const expected = shape[key];
+    if (expected === undefined) throw new ConfigError(`Unknown configuration key '${where}' (known: ${Object.keys(shape).join(', ')})`);
+    if (Array.isArray(expected)) {
+      if (!expected.includes(value as string)) throw new ConfigError(`'${where}' must be one of ${expected.join(', ')}, not ${JSON.stringify(value)}`);
+    } else if (typeof expected === 'object') {
+      validatePartialConfig(value, expected as Shape, where);
+    } else if (expected === 'string[]') {
+      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new ConfigError(`'${where}' must be a list of strings`);
+    } else if (typeof value !== expected || (expected === 'number' && !Number.isFinite(value))) {
+      throw new ConfigError(`'${where}' must be a ${expected}, not ${JSON.stringify(value)}`);
+    }
+  }
+}
+
+export type PartialBrokerConfig = {
+  [K in keyof BrokerConfig]?: BrokerConfig[K] extends object ? (BrokerConfig[K] extends unknown[] ? BrokerConfig[K] : Partial<BrokerConfig[K]>) : BrokerConfig[K];
+};
+
+/** Defaults, then each layer in turn (config file, then flags). */
+export function resolveBrokerConfig(...layers: PartialBrokerConfig[]): BrokerConfig {
+  const config: BrokerConfig = structuredClone({ ...DEFAULT_BROKER_CONFIG, policy: { ...DEFAULT_POLICY } });
+  for (const layer of layers) {
+    validatePartialConfig(layer);
+    for (const [key, value] of Object.entries(layer) as Array<[keyof BrokerConfig, unknown]>) {
+      if (value === undefined) continue;
+      const current = config[key];
+      if (current && typeof current === 'object' && !Array.isArray(current)) Object.assign(current, value);
+      else (config as unknown as Record<string, unknown>)[key] = value;
+    }
+  }
+  if (config.transportConnectors.length === 0) throw new ConfigError('At least one transport connector is needed');
+  return config;
+}

@@ -1,0 +1,45 @@
+import { afterEach } from 'vitest';
+import { Broker, type BrokerDependencies } from '../../src/broker/broker.js';
+import type { PartialBrokerConfig } from '../../src/config/broker-config.js';
+import { StompClient, type ClientOptions } from '../../src/client/index.js';
+
+const running: Broker[] = [];
+const clients: StompClient[] = [];
+
+/** Starts an in-memory broker on a free loopback port; it is stopped after the test. */
+export async function startBroker(config: PartialBrokerConfig = {}, deps: BrokerDependencies = {}): Promise<Broker> {
+  const broker = await Broker.start(
+    { transportConnectors: ['stomp://127.0.0.1:0'], persistent: false, ...config, policy: { expireMessagesPeriod: 0, ...config.policy } },
+    deps,
+  );
+  running.push(broker);
+  return broker;
+}
+
+export async function connectClient(broker: Broker | number, options: ClientOptions = {}): Promise<StompClient> {
+  const port = typeof broker === 'number' ? broker : broker.port();
+  const client = await StompClient.connect(`stomp://127.0.0.1:${port}`, options);
+  clients.push(client);
+  return client;
+}
+
+export function trackClient(client: StompClient): StompClient {
+  clients.push(client);
+  return client;
+}
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.destroy();
+  await Promise.all(running.splice(0).map((b) => b.stop()));
+});
+
+/** Polls `cond` until it holds. */
+export async function eventually(cond: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
