@@ -17,10 +17,12 @@ import {
 } from '../stomp/index.js';
 import { type Destination, DestinationError, destination, parseStompDestination, parseStompDestinations, type StompNameResolver, stompName } from './destination.js';
 import type { IdGenerator } from './ids.js';
+import { addToList } from './multimap.js';
+import type { Queue } from './queue.js';
 import { BrokerMessage, DEFAULT_PRIORITY } from './message.js';
 import { DurableSubscriptionInUseError, type MessageRouter, type PendingAck } from './router.js';
 import { type AckMode, type Delivery, StompSubscription } from './stomp-subscription.js';
-import { Transaction } from './transaction.js';
+import { Transaction, type TransactedDelivery } from './transaction.js';
 import { BACKLOG_HIGH_WATER, type Link } from './transport/link.js';
 
 export interface ConnectionOptions {
@@ -455,7 +457,7 @@ export class StompConnection implements StompNameResolver {
     if (this.version === '1.2') for (const d of deliveries) this.deliveriesByAckId.delete(d.ackId);
     const tx = this.transactionFor(h.transaction);
     for (const d of deliveries) {
-      if (tx) (negative ? tx.nacks : tx.acks).push({ source: d.source, message: d.message, subscription: sub });
+      if (tx) (negative ? tx.nacks : tx.acks).push({ ...d, subscription: sub });
       else if (negative) this.rejectDelivery(d);
       else d.source.acknowledge(d.message);
     }
@@ -514,16 +516,18 @@ export class StompConnection implements StompNameResolver {
    * their queue if their subscription has gone.
    */
   private rollback(tx: Transaction): void {
+    const bySubscription = new Map<StompSubscription, TransactedDelivery[]>();
+    const orphans = new Map<Queue, TransactedDelivery[]>();
     for (const entry of [...tx.acks, ...tx.nacks]) {
-      const sub = entry.subscription;
-      if (!sub.closed && this.state !== 'closing' && this.state !== 'closed') {
-        const ackId = String(++this.ackSequence);
-        sub.inflight.set(entry.message.id, { message: entry.message, source: entry.source, ackId });
-        if (this.version === '1.2') this.deliveriesByAckId.set(ackId, { subscription: sub, messageId: entry.message.id });
-      } else {
-        entry.source.redeliver([entry.message]);
+      if (entry.subscription.closed) {
+        addToList(orphans, entry.source, entry);
+        continue;
       }
+      addToList(bySubscription, entry.subscription, entry);
+      if (this.version === '1.2') this.deliveriesByAckId.set(entry.ackId, { subscription: entry.subscription, messageId: entry.message.id });
     }
+    for (const [sub, returned] of bySubscription) sub.restore(returned);
+    for (const [source, returned] of orphans) source.redeliver(returned.sort((a, b) => a.seq - b.seq).map((d) => d.message));
   }
 
   // ---- DISCONNECT and close ----

@@ -1,4 +1,5 @@
 import type { Consumer } from './consumer.js';
+import { addToList } from './multimap.js';
 import type { Destination } from './destination.js';
 import type { BrokerMessage } from './message.js';
 import type { Queue } from './queue.js';
@@ -11,6 +12,8 @@ export interface Delivery {
   source: Queue;
   /** The 1.2 `ack` header value. */
   ackId: string;
+  /** Delivery order within the subscription. */
+  seq: number;
 }
 
 export interface SubscriptionSettings {
@@ -43,6 +46,7 @@ export class StompSubscription implements Consumer {
   readonly inflight = new Map<string, Delivery>();
   topicSubscription: TopicSubscription | null = null;
   closed = false;
+  private deliveries = 0;
 
   constructor(
     readonly consumerId: string,
@@ -77,7 +81,7 @@ export class StompSubscription implements Consumer {
   }
 
   deliver(message: BrokerMessage, source: Queue): void {
-    const delivery: Delivery = { message, source, ackId: this.settings.ackMode === 'auto' ? '' : this.nextAckId() };
+    const delivery: Delivery = { message, source, ackId: this.settings.ackMode === 'auto' ? '' : this.nextAckId(), seq: ++this.deliveries };
     if (this.settings.ackMode === 'auto') {
       this.owner.sendMessage(this, delivery);
       source.acknowledge(message);
@@ -108,6 +112,13 @@ export class StompSubscription implements Consumer {
     return taken;
   }
 
+  /** Puts back deliveries whose transactional ack was aborted, in their original order. */
+  restore(returned: readonly Delivery[]): void {
+    const all = [...this.inflight.values(), ...returned].sort((a, b) => a.seq - b.seq);
+    this.inflight.clear();
+    for (const d of all) this.inflight.set(d.message.id, d);
+  }
+
   /** Just the one delivery, whatever the ack mode (NACK). */
   takeOne(messageId: string): Delivery[] {
     const d = this.inflight.get(messageId);
@@ -119,11 +130,7 @@ export class StompSubscription implements Consumer {
   /** Unacknowledged messages grouped by the queue they came from, in delivery order. */
   takeUnacknowledged(): Map<Queue, BrokerMessage[]> {
     const bySource = new Map<Queue, BrokerMessage[]>();
-    for (const d of this.inflight.values()) {
-      let list = bySource.get(d.source);
-      if (!list) bySource.set(d.source, (list = []));
-      list.push(d.message);
-    }
+    for (const d of this.inflight.values()) addToList(bySource, d.source, d.message);
     this.inflight.clear();
     return bySource;
   }

@@ -1,12 +1,16 @@
 import type { BrokerMessage } from './message.js';
-import type { PendingAck } from './router.js';
-import type { StompSubscription } from './stomp-subscription.js';
+import type { Delivery, StompSubscription } from './stomp-subscription.js';
+
+/** A delivery acknowledged (or rejected) inside a transaction. */
+export interface TransactedDelivery extends Delivery {
+  subscription: StompSubscription;
+}
 
 /** What a STOMP transaction holds until COMMIT or ABORT: nothing of it is visible or stored before. */
 export class Transaction {
   readonly sends: BrokerMessage[] = [];
-  readonly acks: Array<PendingAck & { subscription: StompSubscription }> = [];
-  readonly nacks: Array<PendingAck & { subscription: StompSubscription }> = [];
+  readonly acks: TransactedDelivery[] = [];
+  readonly nacks: TransactedDelivery[] = [];
 
   constructor(
     /** Unique across the broker's lifetime: the store records it. */

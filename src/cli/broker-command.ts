@@ -45,28 +45,31 @@ export function configFromArgs(args: BrokerArgs): PartialBrokerConfig[] {
 
 export async function runBroker(args: BrokerArgs): Promise<void> {
   const logger = createLogger({ level: args['log-level'], format: args['log-format'] });
-  let broker: Broker;
-  try {
-    const config = resolveBrokerConfig(...configFromArgs(args));
-    broker = await Broker.start(config, { logger });
-  } catch (err) {
-    logger.fatal({ err: (err as Error).message }, `Failed to start broker: ${(err as Error).message}`);
-    process.exitCode = err instanceof ConfigError ? 2 : 1;
-    return;
-  }
-  let stopping = false;
+  // Signals are handled from the start: one that arrives while starting stops the broker once it is up.
+  let signalled: string | null = null;
+  let broker: Broker | null = null;
   const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+    if (signalled) return;
+    signalled = signal;
     logger.info({ signal }, `Received ${signal}, stopping`);
-    broker.stop().then(
+    if (broker) shutdown(broker);
+  };
+  const shutdown = (b: Broker) =>
+    b.stop().then(
       () => process.exit(0),
       (err) => {
         logger.error({ err }, 'Error while stopping');
         process.exit(1);
       },
     );
-  };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  try {
+    const config = resolveBrokerConfig(...configFromArgs(args));
+    broker = await Broker.start(config, { logger });
+  } catch (err) {
+    logger.fatal({ err: (err as Error).message }, `Failed to start broker: ${(err as Error).message}`);
+    process.exit(err instanceof ConfigError ? 2 : 1);
+  }
+  if (signalled) shutdown(broker);
 }

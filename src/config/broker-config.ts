@@ -26,7 +26,7 @@ export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = {
 };
 
 export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
+  override readonly name: string = 'ConfigError';
 }
 
 type Shape = { [key: string]: 'string' | 'number' | 'boolean' | 'string[]' | Shape | readonly string[] };

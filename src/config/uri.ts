@@ -1,3 +1,5 @@
+import { ConfigError } from './broker-config.js';
+
 /**
  * ActiveMQ-style URIs: `stomp://host:port?opt=v`, and composites such as
  * `failover:(stomp://a:1,stomp://b:2)?randomize=false`,
@@ -24,8 +26,9 @@ export interface CompositeUri {
 
 export type ParsedUri = SimpleUri | CompositeUri;
 
-export class UriError extends Error {
-  override readonly name = 'UriError';
+/** A bad URI is a configuration error. */
+export class UriError extends ConfigError {
+  override readonly name: string = 'UriError';
 }
 
 const COMPOSITE = /^([a-z][a-z0-9+.-]*):(?:\/\/)?\((.*)\)(?:\?(.*))?$/i;

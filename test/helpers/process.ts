@@ -1,0 +1,127 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { afterEach } from 'vitest';
+
+export const CLI = new URL('../../dist/bin/amq-sim.js', import.meta.url).pathname;
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  broker?: string;
+  time: number;
+  [key: string]: unknown;
+}
+
+/** A running `amq-sim` child process with its JSON log lines collected. */
+export class CliProcess {
+  readonly logs: LogLine[] = [];
+  readonly stdoutText: string[] = [];
+  stderr = '';
+  exitCode: number | null = null;
+  exitSignal: NodeJS.Signals | null = null;
+  private readonly exited: Promise<void>;
+  private waiters: Array<() => void> = [];
+
+  constructor(readonly proc: ChildProcess) {
+    let buffered = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      buffered += d.toString();
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        this.stdoutText.push(line);
+        try {
+          this.logs.push(JSON.parse(line));
+        } catch {
+          /* not a log line */
+        }
+        this.wake();
+      }
+    });
+    proc.stderr!.on('data', (d: Buffer) => {
+      this.stderr += d.toString();
+      this.wake();
+    });
+    this.exited = new Promise((resolve) =>
+      proc.on('exit', (code, signal) => {
+        this.exitCode = code;
+        this.exitSignal = signal;
+        this.wake();
+        resolve();
+      }),
+    );
+  }
+
+  get pid(): number {
+    return this.proc.pid!;
+  }
+
+  get running(): boolean {
+    return this.exitCode === null && this.exitSignal === null;
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  private async until<T>(find: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = find();
+      if (found !== undefined) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n--- stdout ---\n${this.stdoutText.slice(-30).join('\n')}\n--- stderr ---\n${this.stderr.slice(-2000)}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 250));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Waits for a log line whose message matches, counting from line `from`. */
+  waitForLog(pattern: RegExp, timeoutMs = 15_000, from = 0): Promise<LogLine> {
+    return this.until(() => this.logs.slice(from).find((l) => pattern.test(l.msg)), timeoutMs, `log ${pattern}`);
+  }
+
+  waitForOutput(pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+    return this.until(() => this.stdoutText.find((l) => pattern.test(l)), timeoutMs, `output ${pattern}`);
+  }
+
+  /** The port of the first connector of a scheme, from its "Listening for connections at" line. */
+  async port(scheme = 'stomp', timeoutMs = 15_000): Promise<number> {
+    const line = await this.waitForLog(new RegExp(`^Listening for connections at: ${scheme.replace('+', '\\+')}://`), timeoutMs);
+    return Number(/:(\d+)(\?|$)/.exec(line.msg)![1]);
+  }
+
+  async waitExit(timeoutMs = 15_000): Promise<number | null> {
+    await Promise.race([this.exited, new Promise((_, reject) => setTimeout(() => reject(new Error(`process ${this.pid} did not exit within ${timeoutMs} ms\n${this.stdoutText.slice(-20).join('\n')}`)), timeoutMs))]);
+    return this.exitCode;
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    if (this.running) this.proc.kill(sig);
+  }
+
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.proc.kill('SIGKILL');
+    await this.exited;
+  }
+}
+
+const spawned: CliProcess[] = [];
+
+/** Runs `node dist/bin/amq-sim.js ...args` with JSON logs; killed after the test. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
+  const proc = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = new CliProcess(proc);
+  spawned.push(p);
+  return p;
+}
+
+afterEach(async () => {
+  await Promise.all(spawned.splice(0).map((p) => p.kill()));
+});
