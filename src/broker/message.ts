@@ -30,7 +30,8 @@ export class BrokerMessage {
   readonly id: string;
   readonly destination: Destination;
   readonly headers: Headers;
-  readonly body: Buffer;
+  private bodyBytes: Buffer;
+  private compacted = false;
   readonly persistent: boolean;
   readonly priority: number;
   readonly expiration: number;
@@ -43,12 +44,13 @@ export class BrokerMessage {
   shared = false;
   private cachedHead: string | undefined;
   private cachedHead10: string | undefined;
+  private cachedDestinationLine: string | undefined;
 
   constructor(init: MessageInit) {
     this.id = init.id;
     this.destination = init.destination;
     this.headers = init.headers;
-    this.body = init.body;
+    this.bodyBytes = init.body;
     this.persistent = init.persistent;
     this.priority = init.priority;
     this.expiration = init.expiration;
@@ -57,6 +59,26 @@ export class BrokerMessage {
     this.brokerPath = init.brokerPath ?? [];
     this.redeliveryCounter = init.redeliveryCounter ?? 0;
     this.brokerHeaders = init.brokerHeaders;
+  }
+
+  get body(): Buffer {
+    return this.bodyBytes;
+  }
+
+  /**
+   * Called when the message is kept rather than passed straight on: a body
+   * that is a small view into a larger read buffer is copied, so the buffer
+   * can be freed.
+   */
+  compact(): void {
+    if (this.compacted) return;
+    this.compacted = true;
+    const b = this.bodyBytes;
+    if (b.length * 2 < b.buffer.byteLength) {
+      const copy = Buffer.allocUnsafe(b.length);
+      b.copy(copy);
+      this.bodyBytes = copy;
+    }
   }
 
   get groupId(): string | undefined {
@@ -120,5 +142,13 @@ export class BrokerMessage {
 
   get stompDestination(): string {
     return stompName(this.destination);
+  }
+
+  /** `destination:/queue/NAME\n`, escaped for 1.1+ or not. */
+  destinationLine(escape: boolean): string {
+    const name = stompName(this.destination);
+    if (!escape) return `destination:${name}\n`;
+    if (this.cachedDestinationLine === undefined) this.cachedDestinationLine = `destination:${escapeHeaderValue(name)}\n`;
+    return this.cachedDestinationLine;
   }
 }

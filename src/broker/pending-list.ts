@@ -30,12 +30,14 @@ export class PendingList {
   }
 
   push(m: BrokerMessage): void {
+    m.compact();
     this.level(m).push(m);
     this.bytes += m.size;
   }
 
   /** Puts a message back in front of those of its priority (redelivery). */
   unshift(m: BrokerMessage): void {
+    m.compact();
     this.level(m).unshift(m);
     this.bytes += m.size;
   }

@@ -13,7 +13,6 @@ import {
   StompCodecError,
   type StompVersion,
   SUPPORTED_VERSIONS,
-  withHeadAndBody,
 } from '../stomp/index.js';
 import { type Destination, DestinationError, destination, parseStompDestination, parseStompDestinations, type StompNameResolver, stompName } from './destination.js';
 import type { IdGenerator } from './ids.js';
@@ -290,7 +289,10 @@ export class StompConnection implements StompNameResolver {
     this.stats.messagesIn++;
     for (const dest of destinations) {
       const message = new BrokerMessage({ id, destination: dest, headers: userHeaders, body: frame.body, persistent, priority, expiration, timestamp, producerId: this.connectionId });
-      if (tx) tx.sends.push(message);
+      if (tx) {
+        message.compact();
+        tx.sends.push(message);
+      }
       else if (persistent) this.ctx.router.send(message, this.trackWrite());
       else this.ctx.router.send(message);
     }
@@ -606,8 +608,7 @@ export class StompConnection implements StompNameResolver {
   sendMessage(sub: StompSubscription, delivery: Delivery): void {
     const m = delivery.message;
     const escape = this.version !== '1.0';
-    const destName = this.destinationName(m.destination);
-    let head = `MESSAGE\nsubscription:${escape ? escapeHeaderValue(sub.id) : sub.id}\ndestination:${escape ? escapeHeaderValue(destName) : destName}\n`;
+    let head = `MESSAGE\n${sub.headerLine(escape)}${this.destinationLine(m, escape)}`;
     if (delivery.ackId !== '') {
       if (this.version === '1.2') {
         head += `ack:${delivery.ackId}\n`;
@@ -617,14 +618,19 @@ export class StompConnection implements StompNameResolver {
     if (m.redeliveryCounter > 0) head += `redelivered:true\nJMSXDeliveryCount:${m.redeliveryCounter + 1}\n`;
     head += `${m.head(escape)}content-length:${m.body.length}\n\n`;
     this.stats.messagesOut++;
-    this.write(withHeadAndBody(head, m.body));
+    this.wroteSinceCheck = true;
+    this.link.writeFrame(head, m.body);
+    if (!this.blocked && this.link.backlog > BACKLOG_HIGH_WATER) this.blocked = true;
   }
 
-  private destinationName(dest: Destination): string {
-    if (dest.temporary) {
-      for (const t of this.temporaries.values()) if (t.destination.key === dest.key) return t.created;
+  /** The destination header line; a connection's own temporary destinations keep the name it created them with. */
+  private destinationLine(m: BrokerMessage, escape: boolean): string {
+    if (m.destination.temporary) {
+      for (const t of this.temporaries.values()) {
+        if (t.destination.key === m.destination.key) return `destination:${escape ? escapeHeaderValue(t.created) : t.created}\n`;
+      }
     }
-    return stompName(dest);
+    return m.destinationLine(escape);
   }
 
   private writeFrame(frame: Frame, contentLength = true): void {

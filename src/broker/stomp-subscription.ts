@@ -1,3 +1,4 @@
+import { escapeHeaderValue } from '../stomp/index.js';
 import type { Consumer } from './consumer.js';
 import { addToList } from './multimap.js';
 import type { Destination } from './destination.js';
@@ -47,13 +48,21 @@ export class StompSubscription implements Consumer {
   topicSubscription: TopicSubscription | null = null;
   closed = false;
   private deliveries = 0;
+  private readonly idLines: [string, string];
 
   constructor(
     readonly consumerId: string,
     readonly settings: SubscriptionSettings,
     private readonly owner: SubscriptionOwner,
     private readonly nextAckId: () => string,
-  ) {}
+  ) {
+    this.idLines = [`subscription:${settings.id}\n`, `subscription:${escapeHeaderValue(settings.id)}\n`];
+  }
+
+  /** The MESSAGE frame's subscription header line, escaped for 1.1+ or not. */
+  headerLine(escape: boolean): string {
+    return this.idLines[escape ? 1 : 0];
+  }
 
   get id(): string {
     return this.settings.id;
@@ -87,6 +96,7 @@ export class StompSubscription implements Consumer {
       source.acknowledge(message);
       return;
     }
+    message.compact();
     this.inflight.set(message.id, delivery);
     this.owner.sendMessage(this, delivery);
   }

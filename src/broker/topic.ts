@@ -35,6 +35,7 @@ export class Topic {
 
   remember(m: BrokerMessage, keep: number): void {
     if (keep <= 0) return;
+    m.compact();
     this.recent.push(m);
     if (this.recent.length > keep) this.recent.shift();
   }

@@ -1,11 +1,15 @@
 import { StompCodecError } from './errors.js';
 
 const NEEDS_ESCAPE = /[\\\r\n:]/;
-const ESCAPES = /[\\\r\n:]/g;
-const ESCAPED: Record<string, string> = { '\\': '\\\\', '\r': '\\r', '\n': '\\n', ':': '\\c' };
 
 export function escapeHeaderValue(value: string): string {
-  return NEEDS_ESCAPE.test(value) ? value.replace(ESCAPES, (c) => ESCAPED[c]) : value;
+  if (!NEEDS_ESCAPE.test(value)) return value;
+  // Backslash first, so the escapes added after it are not escaped again.
+  let out = value.includes('\\') ? value.replaceAll('\\', '\\\\') : value;
+  if (out.includes('\r')) out = out.replaceAll('\r', '\\r');
+  if (out.includes('\n')) out = out.replaceAll('\n', '\\n');
+  if (out.includes(':')) out = out.replaceAll(':', '\\c');
+  return out;
 }
 
 /** Undefined escape sequences are a fatal protocol error (STOMP 1.2, "Value Encoding"). */

@@ -29,6 +29,9 @@ const CONTENT_LENGTH = /^[0-9]+$/;
  * caller may change `version` from inside `onFrame` (after CONNECT) and the
  * next frame of the same chunk is read with the new rules.
  *
+ * A body may be a view into the chunk it arrived in: a caller that keeps it
+ * long should copy it, or it keeps the whole chunk alive.
+ *
  * Throws only StompCodecError. After an error the parser must be discarded.
  */
 export class FrameParser {
@@ -184,7 +187,7 @@ export class FrameParser {
   private finish(buf: Buffer, start: number, end: number): void {
     let body: Buffer;
     if (this.bodyChunks.length === 0) {
-      body = retainable(buf, start, end);
+      body = buf.subarray(start, end);
     } else {
       this.collect(buf, start, end);
       body = Buffer.concat(this.bodyChunks, this.bodyLength);
@@ -205,11 +208,4 @@ export class FrameParser {
       throw new StompCodecError('FRAME_TOO_LARGE', `Frame exceeds the maximum frame size of ${this.limits.maxFrameSize} bytes`);
     }
   }
-}
-
-/** A small body sliced from a large read buffer would keep the whole buffer alive while queued: copy it. */
-function retainable(buf: Buffer, start: number, end: number): Buffer {
-  const size = end - start;
-  if (size === 0) return Buffer.alloc(0);
-  return size * 2 < buf.length ? Buffer.from(buf.subarray(start, end)) : buf.subarray(start, end);
 }

@@ -296,3 +296,19 @@ describe('transactions and receipts', () => {
     await s.waitClosed();
   });
 });
+
+describe('transport back-pressure', () => {
+  it('keeps delivering when a burst fills the consumer socket past the high-water mark', async () => {
+    const broker = await startBroker();
+    const p = await connectClient(broker);
+    const c = await connectClient(broker);
+    let received = 0;
+    await c.subscribe('/queue/burst', () => received++);
+    const body = Buffer.alloc(2048, 'b');
+    for (let i = 0; i < 5000; i++) {
+      p.send('/queue/burst', body);
+      if (p.backlogAbove(1 << 20)) await p.drained();
+    }
+    await eventually(() => received === 5000, 20_000, `5000 messages (got ${received})`);
+  });
+});

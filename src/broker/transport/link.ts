@@ -17,8 +17,10 @@ export interface Link {
   /** Bytes written but not yet handed to the OS. */
   readonly backlog: number;
   start(handlers: LinkHandlers): void;
-  /** Writes one frame or one heart-beat. */
+  /** Writes bytes that are one whole frame or one heart-beat. */
   write(data: Buffer): void;
+  /** Writes one frame given as its head (command, headers, blank line) and body; the link adds the NUL. */
+  writeFrame(head: string, body: Buffer): void;
   /** Producer flow control: stop and restart reading from the peer. */
   pauseReading(): void;
   resumeReading(): void;

@@ -4,11 +4,21 @@ import type { Link, LinkHandlers } from './link.js';
 /** How long an ended socket may wait for its peer to close before it is destroyed. */
 const END_TIMEOUT_MS = 2000;
 
+const NUL = Buffer.from([0]);
+/** Bodies at least this large are written as they are instead of being copied into the batch. */
+const LARGE_BODY = 64 * 1024;
+
+/**
+ * A TCP connection. Frames written during one turn of the event loop are
+ * encoded into one buffer and leave in one write.
+ */
 export class TcpLink implements Link {
   readonly remoteAddress: string;
-  private corked = false;
   private handlers: LinkHandlers | null = null;
   private closed = false;
+  private batch: Array<string | Buffer> = [];
+  private batchBytes = 0;
+  private flushScheduled = false;
 
   constructor(
     readonly scheme: string,
@@ -19,7 +29,7 @@ export class TcpLink implements Link {
   }
 
   get backlog(): number {
-    return this.socket.writableLength;
+    return this.socket.writableLength + this.batchBytes;
   }
 
   start(handlers: LinkHandlers): void {
@@ -37,18 +47,47 @@ export class TcpLink implements Link {
 
   write(data: Buffer): void {
     if (this.closed || this.socket.destroyed) return;
-    // Frames written in one turn of the event loop leave in one writev.
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(this.uncork);
-    }
-    this.socket.write(data);
+    this.batch.push(data);
+    this.batchBytes += data.length;
+    this.scheduleFlush();
   }
 
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.socket.uncork();
+  writeFrame(head: string, body: Buffer): void {
+    if (this.closed || this.socket.destroyed) return;
+    if (body.length >= LARGE_BODY) {
+      this.flush();
+      this.socket.cork();
+      this.socket.write(head);
+      this.socket.write(body);
+      this.socket.write(NUL);
+      this.socket.uncork();
+      return;
+    }
+    this.batch.push(head, body, NUL);
+    this.batchBytes += Buffer.byteLength(head) + body.length + 1;
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    process.nextTick(this.flush);
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    if (this.batch.length === 0) return;
+    const out = Buffer.allocUnsafe(this.batchBytes);
+    let offset = 0;
+    for (const part of this.batch) {
+      if (typeof part === 'string') offset += out.write(part, offset, 'utf8');
+      else offset += part.copy(out, offset);
+    }
+    this.batch = [];
+    this.batchBytes = 0;
+    if (this.socket.destroyed) return;
+    // A write the OS took at once returns true and no 'drain' follows: say so here.
+    if (this.socket.write(out)) this.handlers?.drain();
   };
 
   pauseReading(): void {
@@ -61,7 +100,7 @@ export class TcpLink implements Link {
 
   end(): void {
     if (this.closed) return;
-    if (this.corked) this.uncork();
+    this.flush();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), END_TIMEOUT_MS).unref();
   }

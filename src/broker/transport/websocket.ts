@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { withHeadAndBody } from '../../stomp/index.js';
 import type { Link, LinkHandlers } from './link.js';
 import type { ListeningServer } from './tcp.js';
 
@@ -49,6 +50,10 @@ export class WebSocketLink implements Link {
       }
     });
     if (this.pendingBytes >= this.highWater) this.waitingForDrain = true;
+  }
+
+  writeFrame(head: string, body: Buffer): void {
+    this.write(withHeadAndBody(head, body));
   }
 
   pauseReading(): void {

@@ -1,0 +1,180 @@
+/** Brokers under test: amq-sim as a child process, and Apache ActiveMQ 5.17 (Debian's `activemq`) when installed. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+
+export interface BrokerTarget {
+  readonly name: string;
+  readonly port: number;
+  readonly pid: number;
+  /** CPU seconds (user + system) used so far. */
+  cpuSeconds(): number;
+  /** Resident set size in bytes. */
+  rss(): number;
+  stop(): Promise<void>;
+  /** Kills without a clean shutdown (crash tests). */
+  kill(): Promise<void>;
+}
+
+export interface TargetOptions {
+  persistent: boolean;
+  /** Store directory; created fresh unless `keepStore`. */
+  storeDir: string;
+  keepStore?: boolean;
+  /** Extra broker flags (amq-sim) or XML attributes (ActiveMQ kahaDB). */
+  syncStrategy?: 'always' | 'periodic' | 'never';
+  /** Open-file limit for the broker process (ulimit -n). */
+  fileLimit?: number;
+}
+
+const CLK_TCK = 100;
+
+function procCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return NaN;
+  }
+}
+
+function procRss(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+async function waitForPort(port: number, child: ChildProcess, timeoutMs: number, log: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`broker exited with ${child.exitCode}\n${log()}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ port, host: '127.0.0.1' }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`broker did not listen on ${port} within ${timeoutMs} ms\n${log()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function wrap(name: string, port: number, child: ChildProcess, pid: () => number): BrokerTarget {
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    name,
+    port,
+    get pid() {
+      return pid();
+    },
+    cpuSeconds: () => procCpuSeconds(pid()),
+    rss: () => procRss(pid()),
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+    kill: async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+function withFileLimit(cmd: string[], limit: number | undefined): string[] {
+  if (!limit) return cmd;
+  return ['/bin/sh', '-c', `ulimit -n ${limit} && exec "$@"`, 'sh', ...cmd];
+}
+
+const CLI = new URL('../bin/amq-sim.js', import.meta.url).pathname;
+
+export async function startAmqSim(o: TargetOptions, extraArgs: string[] = []): Promise<BrokerTarget> {
+  const port = await freePort();
+  if (!o.keepStore) rmSync(o.storeDir, { recursive: true, force: true });
+  const args = [CLI, 'broker', '--name', 'bench', '--stomp', `stomp://127.0.0.1:${port}`, '--log-level', 'warn', '--log-format', 'json'];
+  if (o.persistent) args.push('--store', o.storeDir);
+  else args.push('--no-persistent');
+  if (o.syncStrategy) args.push('--journal-disk-sync-strategy', o.syncStrategy);
+  args.push(...extraArgs);
+  const cmd = withFileLimit([process.execPath, ...args], o.fileLimit);
+  const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out = (out + d).slice(-20_000)));
+  child.stderr!.on('data', (d) => (out = (out + d).slice(-20_000)));
+  await waitForPort(port, child, 120_000, () => out);
+  return wrap('amq-sim', port, child, () => child.pid!);
+}
+
+export const ACTIVEMQ_JAR = '/usr/share/activemq/bin/activemq.jar';
+
+export function activemqInstalled(): boolean {
+  return existsSync(ACTIVEMQ_JAR);
+}
+
+/** ActiveMQ 5.17 with one STOMP connector and KahaDB (sync strategy as asked; default always). */
+export async function startActiveMQ(o: TargetOptions): Promise<BrokerTarget> {
+  const port = await freePort();
+  const base = join(o.storeDir, '..', 'activemq-instance');
+  if (!o.keepStore) rmSync(o.storeDir, { recursive: true, force: true });
+  mkdirSync(join(base, 'conf'), { recursive: true });
+  const sync = o.syncStrategy ?? 'always';
+  writeFileSync(
+    join(base, 'conf', 'activemq.xml'),
+    `<beans xmlns="http://www.springframework.org/schema/beans" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+  xsi:schemaLocation="http://www.springframework.org/schema/beans http://www.springframework.org/schema/beans/spring-beans.xsd http://activemq.apache.org/schema/core http://activemq.apache.org/schema/core/activemq-core.xsd">
+  <broker xmlns="http://activemq.apache.org/schema/core" useJmx="false" brokerName="bench" dataDirectory="${base}/data" persistent="${o.persistent}">
+    <persistenceAdapter><kahaDB directory="${o.storeDir}" journalDiskSyncStrategy="${sync}"/></persistenceAdapter>
+    <systemUsage><systemUsage>
+      <memoryUsage><memoryUsage limit="512 mb"/></memoryUsage>
+      <storeUsage><storeUsage limit="20 gb"/></storeUsage>
+      <tempUsage><tempUsage limit="10 gb"/></tempUsage>
+    </systemUsage></systemUsage>
+    <transportConnectors>
+      <transportConnector name="stomp" uri="stomp+nio://127.0.0.1:${port}?transport.closeAsync=false"/>
+    </transportConnectors>
+  </broker>
+</beans>
+`,
+  );
+  const cmd = withFileLimit(
+    [
+      'java',
+      '-Xms1g',
+      '-Xmx1g',
+      '-Dactivemq.home=/usr/share/activemq',
+      `-Dactivemq.base=${base}`,
+      `-Dactivemq.conf=${base}/conf`,
+      `-Dactivemq.data=${base}/data`,
+      '-jar',
+      ACTIVEMQ_JAR,
+      'start',
+      `xbean:file:${base}/conf/activemq.xml`,
+    ],
+    o.fileLimit,
+  );
+  const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], cwd: base });
+  let out = '';
+  child.stdout!.on('data', (d) => (out = (out + d).slice(-20_000)));
+  child.stderr!.on('data', (d) => (out = (out + d).slice(-20_000)));
+  await waitForPort(port, child, 120_000, () => out);
+  return wrap('ActiveMQ 5.17', port, child, () => child.pid!);
+}
