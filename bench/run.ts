@@ -9,14 +9,18 @@ import { join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { LATENCY_SCENARIOS, type Scenario, type ScenarioResult, THROUGHPUT_SCENARIOS, warmUp } from './scenarios.js';
-import { activemqInstalled, type BrokerTarget, startActiveMQ, startAmqSim } from './targets.js';
+import { activemqInstalled, type BrokerTarget, startActiveMQ, startAmqSim, type TargetOptions } from './targets.js';
+import { atFileLimit, type FileLimitResult, idleConnections, type IdleResult } from './connections.js';
 
 const args = yargs(hideBin(process.argv))
   .option('only', { type: 'string', array: true, describe: 'Scenario groups or name fragments to run' })
   .option('scale', { type: 'number', default: 1, describe: 'Multiply message counts' })
-  .option('targets', { type: 'string', array: true, default: ['amq-sim', 'activemq'], describe: 'Brokers to measure' })
+  .option('targets', { type: 'string', array: true, default: ['amq-sim', 'activemq'], describe: 'Brokers to measure: amq-sim, activemq' })
   .option('work-dir', { type: 'string', default: '.bench-work', describe: 'Where stores and instance files go' })
   .option('out', { type: 'string', describe: 'Write the results as JSON here' })
+  .option('idle-connections', { type: 'number', default: 18_000, describe: 'Connections for the idle-connection scenario' })
+  .option('idle-seconds', { type: 'number', default: 30, describe: 'How long the idle connections are held' })
+  .option('file-limit', { type: 'number', default: 1024, describe: 'ulimit -n for the file-limit scenario' })
   .strict()
   .parseSync();
 
@@ -25,6 +29,44 @@ const ALL: Scenario[] = [...THROUGHPUT_SCENARIOS, ...LATENCY_SCENARIOS];
 function selected(): Scenario[] {
   if (!args.only) return ALL;
   return ALL.filter((s) => args.only!.some((o) => s.group === o || s.name.includes(o)));
+}
+
+function wants(group: string): boolean {
+  return !args.only || args.only.includes(group);
+}
+
+type Starter = (o: TargetOptions) => Promise<BrokerTarget>;
+
+function starters(work: string): Array<{ name: string; start: Starter }> {
+  const list: Array<{ name: string; start: Starter }> = [];
+  if (args.targets.includes('amq-sim')) list.push({ name: 'amq-sim', start: (o) => startAmqSim({ ...o, storeDir: join(work, 'amq-sim-store') }) });
+  if (args.targets.includes('activemq')) {
+    if (activemqInstalled()) list.push({ name: 'ActiveMQ 5.17', start: (o) => startActiveMQ({ ...o, storeDir: join(work, 'activemq-store') }) });
+    else console.error('ActiveMQ is not installed (apt-get install activemq): no baseline this run');
+  }
+  return list;
+}
+
+async function connectionScenarios(work: string): Promise<{ idle: IdleResult[]; limits: FileLimitResult[] }> {
+  const idle: IdleResult[] = [];
+  const limits: FileLimitResult[] = [];
+  for (const { name, start } of starters(work)) {
+    const target = await start({ persistent: name !== 'amq-sim', storeDir: '' });
+    try {
+      console.error(`  ${name}: ${args['idle-connections']} idle connections for ${args['idle-seconds']} s`);
+      idle.push(await idleConnections(target, args['idle-connections'], args['idle-seconds']));
+    } finally {
+      await target.stop();
+    }
+    const limited = await start({ persistent: name !== 'amq-sim', storeDir: '', fileLimit: args['file-limit'] });
+    try {
+      console.error(`  ${name}: connections up to ulimit -n ${args['file-limit']}`);
+      limits.push(await atFileLimit(limited, args['file-limit']));
+    } finally {
+      await limited.stop();
+    }
+  }
+  return { idle, limits };
 }
 
 function fmt(x: number | undefined, digits = 0): string {
@@ -56,19 +98,30 @@ async function main(): Promise<void> {
   mkdirSync(work, { recursive: true });
   const results: ScenarioResult[] = [];
   console.error(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  if (args.targets.includes('amq-sim')) {
-    console.error('amq-sim:');
-    results.push(...(await measure(() => startAmqSim({ persistent: false, storeDir: join(work, 'amq-sim-store') }), scenarios)));
-  }
-  if (args.targets.includes('activemq')) {
-    if (!activemqInstalled()) console.error('ActiveMQ is not installed (apt-get install activemq): no baseline this run');
-    else {
-      console.error('ActiveMQ 5.17:');
-      results.push(...(await measure(() => startActiveMQ({ persistent: true, storeDir: join(work, 'activemq-store') }), scenarios)));
+  if (scenarios.length > 0) {
+    for (const { name, start } of starters(work)) {
+      console.error(`${name}:`);
+      // ActiveMQ runs as users run it (persistent broker; these messages are non-persistent).
+      results.push(...(await measure(() => start({ persistent: name !== 'amq-sim', storeDir: '' }), scenarios)));
     }
+    printTable(scenarios, results);
   }
-  printTable(scenarios, results);
-  if (args.out) writeFileSync(args.out, JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), results }, null, 2));
+  const connections = wants('connections') ? await connectionScenarios(work) : { idle: [], limits: [] };
+  if (connections.idle.length > 0) printConnectionTables(connections.idle, connections.limits);
+  if (args.out) writeFileSync(args.out, JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), results, connections }, null, 2));
+}
+
+function printConnectionTables(idle: IdleResult[], limits: FileLimitResult[]): void {
+  console.log('\n| broker | idle connections | connect rate /s | held s | dropped | RSS per connection | idle CPU | served while held |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---|');
+  for (const r of idle) {
+    console.log(`| ${r.target} | ${fmt(r.connections)} | ${fmt(r.connectRate)} | ${fmt(r.heldSeconds)} | ${r.dropped} | ${fmt(r.rssPerConnection / 1024, 1)} KiB | ${fmt(r.idleCpuPercent, 1)} % | ${r.servedWhileHeld ? 'yes' : 'NO'} |`);
+  }
+  console.log('\n| broker | ulimit -n | accepted | refused with ERROR | refused otherwise | still serving | refusal message |');
+  console.log('|---|---:|---:|---:|---:|---|---|');
+  for (const r of limits) {
+    console.log(`| ${r.target} | ${r.fileLimit} | ${r.accepted} | ${r.refusedCleanly} | ${r.refusedOtherwise} | ${r.servedAfter ? 'yes' : 'NO'} | ${r.refusalMessage.slice(0, 80)} |`);
+  }
 }
 
 function printTable(scenarios: Scenario[], results: ScenarioResult[]): void {

@@ -20,7 +20,7 @@ import { addToList } from './multimap.js';
 import type { Queue } from './queue.js';
 import { BrokerMessage, DEFAULT_PRIORITY } from './message.js';
 import { DurableSubscriptionInUseError, type MessageRouter, type PendingAck } from './router.js';
-import { type AckMode, type Delivery, StompSubscription } from './stomp-subscription.js';
+import { type AckMode, StompSubscription } from './stomp-subscription.js';
 import { Transaction, type TransactedDelivery } from './transaction.js';
 import { BACKLOG_HIGH_WATER, type Link } from './transport/link.js';
 
@@ -79,9 +79,10 @@ export class StompConnection implements StompNameResolver {
   private readonly parser: FrameParser;
   private readonly subscriptions = new Map<string, StompSubscription>();
   private readonly transactions = new Map<string, Transaction>();
-  private readonly deliveriesByAckId = new Map<string, { subscription: StompSubscription; messageId: string }>();
+  /** Subscriptions by their index, which 1.2 ack ids carry. */
+  private readonly subscriptionsByIndex = new Map<number, StompSubscription>();
+  private subscriptionSequence = 0;
   private readonly temporaries = new Map<string, { destination: Destination; created: string }>();
-  private ackSequence = 0;
   private blocked = false;
   private readPaused = false;
   // Heart-beats
@@ -377,9 +378,11 @@ export class StompConnection implements StompNameResolver {
         durableName,
       },
       this,
-      () => String(++this.ackSequence),
+      ++this.subscriptionSequence,
+      this.version === '1.2',
     );
     this.subscriptions.set(id, sub);
+    this.subscriptionsByIndex.set(sub.index, sub);
     const router = this.ctx.router;
     try {
       if (dest.type === 'queue') {
@@ -394,6 +397,7 @@ export class StompConnection implements StompNameResolver {
       }
     } catch (err) {
       this.subscriptions.delete(id);
+      this.subscriptionsByIndex.delete(sub.index);
       if (err instanceof DurableSubscriptionInUseError) throw new ProtocolError(err.message);
       throw err;
     }
@@ -423,8 +427,8 @@ export class StompConnection implements StompNameResolver {
   private closeSubscription(sub: StompSubscription): void {
     sub.closed = true;
     this.subscriptions.delete(sub.id);
+    this.subscriptionsByIndex.delete(sub.index);
     const unacked = sub.takeUnacknowledged();
-    if (this.version === '1.2') for (const [ackId, d] of this.deliveriesByAckId) if (d.subscription === sub) this.deliveriesByAckId.delete(ackId);
     if (sub.topicSubscription) {
       this.ctx.router.unsubscribeTopic(sub.topicSubscription, [...unacked.values()].flat());
     } else {
@@ -438,33 +442,34 @@ export class StompConnection implements StompNameResolver {
     const h = frame.headers;
     const command = negative ? 'NACK' : 'ACK';
     let sub: StompSubscription | undefined;
-    let messageId: string | undefined;
+    let key: string | undefined;
     if (this.version === '1.2') {
-      const ackId = h.id;
-      if (ackId === undefined) throw new ProtocolError(`${command} received without a ack id to acknowledge!`);
-      const entry = this.deliveriesByAckId.get(ackId);
-      if (!entry) throw new ProtocolError(`Unexpected ${command} received for message-id [${ackId}]`);
-      sub = entry.subscription;
-      messageId = entry.messageId;
+      key = h.id;
+      if (key === undefined) throw new ProtocolError(`${command} received without a ack id to acknowledge!`);
+      sub = this.subscriptionsByIndex.get(Number.parseInt(key, 10));
     } else {
-      messageId = h['message-id'];
-      if (messageId === undefined) throw new ProtocolError(`${command} received without a message-id to acknowledge!`);
+      key = h['message-id'];
+      if (key === undefined) throw new ProtocolError(`${command} received without a message-id to acknowledge!`);
       const subId = h.subscription;
       if (subId !== undefined) sub = this.subscriptions.get(subId);
-      else for (const s of this.subscriptions.values()) if (s.inflight.has(messageId)) sub = s;
+      else for (const s of this.subscriptions.values()) if (s.inflight.has(key)) sub = s;
     }
     // NACK rejects one message, even in client mode.
-    const deliveries = !sub ? [] : negative ? sub.takeOne(messageId) : sub.takeAcknowledged(messageId);
-    if (!sub || deliveries.length === 0) throw new ProtocolError(`Unexpected ${command} received for message-id [${messageId}]`);
-    if (this.version === '1.2') for (const d of deliveries) this.deliveriesByAckId.delete(d.ackId);
+    const deliveries = !sub ? [] : negative ? sub.takeOne(key) : sub.takeAcknowledged(key);
+    if (!sub || deliveries.length === 0) throw new ProtocolError(`Unexpected ${command} received for message-id [${key}]`);
     const tx = this.transactionFor(h.transaction);
+    let last: Queue | null = null;
     for (const d of deliveries) {
       if (tx) (negative ? tx.nacks : tx.acks).push({ ...d, subscription: sub });
       else if (negative) this.rejectDelivery(d);
       else d.source.acknowledge(d.message);
     }
     // The prefetch window moved, transacted or not (as ActiveMQ's delivered ack).
-    for (const source of new Set(deliveries.map((d) => d.source))) source.dispatch();
+    for (const d of deliveries) {
+      if (d.source === last) continue;
+      last = d.source;
+      d.source.dispatch();
+    }
     this.receipt(h.receipt);
   }
 
@@ -526,7 +531,6 @@ export class StompConnection implements StompNameResolver {
         continue;
       }
       addToList(bySubscription, entry.subscription, entry);
-      if (this.version === '1.2') this.deliveriesByAckId.set(entry.ackId, { subscription: entry.subscription, messageId: entry.message.id });
     }
     for (const [sub, returned] of bySubscription) sub.restore(returned);
     for (const [source, returned] of orphans) source.redeliver(returned.sort((a, b) => a.seq - b.seq).map((d) => d.message));
@@ -605,16 +609,10 @@ export class StompConnection implements StompNameResolver {
 
   // ---- output ----
 
-  sendMessage(sub: StompSubscription, delivery: Delivery): void {
-    const m = delivery.message;
+  sendMessage(sub: StompSubscription, m: BrokerMessage, ackId: string): void {
     const escape = this.version !== '1.0';
     let head = `MESSAGE\n${sub.headerLine(escape)}${this.destinationLine(m, escape)}`;
-    if (delivery.ackId !== '') {
-      if (this.version === '1.2') {
-        head += `ack:${delivery.ackId}\n`;
-        this.deliveriesByAckId.set(delivery.ackId, { subscription: sub, messageId: m.id });
-      }
-    }
+    if (ackId !== '') head += `ack:${ackId}\n`;
     if (m.redeliveryCounter > 0) head += `redelivered:true\nJMSXDeliveryCount:${m.redeliveryCounter + 1}\n`;
     head += `${m.head(escape)}content-length:${m.body.length}\n\n`;
     this.stats.messagesOut++;

@@ -11,8 +11,8 @@ export type AckMode = 'auto' | 'client' | 'client-individual';
 export interface Delivery {
   message: BrokerMessage;
   source: Queue;
-  /** The 1.2 `ack` header value. */
-  ackId: string;
+  /** What an ACK names it by: the 1.2 `ack` header value, or the message-id in 1.0 and 1.1. */
+  key: string;
   /** Delivery order within the subscription. */
   seq: number;
 }
@@ -35,13 +35,16 @@ export interface SubscriptionOwner {
   readonly connectionId: string;
   /** False while the transport's backlog is over its high-water mark. */
   readonly writable: boolean;
-  sendMessage(subscription: StompSubscription, delivery: Delivery): void;
+  /** Writes a MESSAGE frame; `ackId` is the 1.2 `ack` header value, or empty for none. */
+  sendMessage(subscription: StompSubscription, message: BrokerMessage, ackId: string): void;
 }
 
 /**
  * A STOMP SUBSCRIBE: a consumer on a queue (or on its topic subscription's
  * private queue) with a prefetch window and an ack mode. Messages sent and not
- * yet acknowledged are `inflight`, in delivery order.
+ * yet acknowledged are `inflight`, in delivery order, keyed as ACKs name them.
+ * A 1.2 ack id is `<index>-<seq>`, so the connection finds the subscription
+ * from the id alone.
  */
 export class StompSubscription implements Consumer {
   readonly inflight = new Map<string, Delivery>();
@@ -54,7 +57,10 @@ export class StompSubscription implements Consumer {
     readonly consumerId: string,
     readonly settings: SubscriptionSettings,
     private readonly owner: SubscriptionOwner,
-    private readonly nextAckId: () => string,
+    /** Unique within the connection. */
+    readonly index: number,
+    /** STOMP 1.2: deliveries carry an `ack` header. */
+    private readonly ackIds: boolean,
   ) {
     this.idLines = [`subscription:${settings.id}\n`, `subscription:${escapeHeaderValue(settings.id)}\n`];
   }
@@ -90,34 +96,31 @@ export class StompSubscription implements Consumer {
   }
 
   deliver(message: BrokerMessage, source: Queue): void {
-    const delivery: Delivery = { message, source, ackId: this.settings.ackMode === 'auto' ? '' : this.nextAckId(), seq: ++this.deliveries };
     if (this.settings.ackMode === 'auto') {
-      this.owner.sendMessage(this, delivery);
+      this.owner.sendMessage(this, message, '');
       source.acknowledge(message);
       return;
     }
+    const seq = ++this.deliveries;
+    const ackId = this.ackIds ? `${this.index}-${seq}` : '';
     message.compact();
-    this.inflight.set(message.id, delivery);
-    this.owner.sendMessage(this, delivery);
+    this.inflight.set(this.ackIds ? ackId : message.id, { message, source, key: this.ackIds ? ackId : message.id, seq });
+    this.owner.sendMessage(this, message, ackId);
   }
 
   /**
-   * The deliveries an ACK of `messageId` covers: just that one in
+   * The deliveries an ACK of `key` covers: just that one in
    * client-individual mode, it and every earlier one in client mode
-   * (cumulative, as ActiveMQ). Empty if the id is not in flight.
+   * (cumulative, as ActiveMQ). Empty if nothing by that key is in flight.
    */
-  takeAcknowledged(messageId: string): Delivery[] {
-    const target = this.inflight.get(messageId);
-    if (!target) return [];
-    if (this.settings.ackMode !== 'client') {
-      this.inflight.delete(messageId);
-      return [target];
-    }
+  takeAcknowledged(key: string): Delivery[] {
+    if (this.settings.ackMode !== 'client') return this.takeOne(key);
+    if (!this.inflight.has(key)) return [];
     const taken: Delivery[] = [];
-    for (const [id, d] of this.inflight) {
-      this.inflight.delete(id);
+    for (const [k, d] of this.inflight) {
+      this.inflight.delete(k);
       taken.push(d);
-      if (id === messageId) break;
+      if (k === key) break;
     }
     return taken;
   }
@@ -126,14 +129,14 @@ export class StompSubscription implements Consumer {
   restore(returned: readonly Delivery[]): void {
     const all = [...this.inflight.values(), ...returned].sort((a, b) => a.seq - b.seq);
     this.inflight.clear();
-    for (const d of all) this.inflight.set(d.message.id, d);
+    for (const d of all) this.inflight.set(d.key, d);
   }
 
   /** Just the one delivery, whatever the ack mode (NACK). */
-  takeOne(messageId: string): Delivery[] {
-    const d = this.inflight.get(messageId);
+  takeOne(key: string): Delivery[] {
+    const d = this.inflight.get(key);
     if (!d) return [];
-    this.inflight.delete(messageId);
+    this.inflight.delete(key);
     return [d];
   }
 

@@ -277,14 +277,14 @@ describe('transactions and receipts', () => {
       ].join(''),
     );
     const receipts: string[] = [];
-    const messages: string[] = [];
-    while (receipts.length < 5 || messages.length < 2) {
+    const ackIds: string[] = [];
+    while (receipts.length < 5 || ackIds.length < 2) {
       const f = await s.next();
       if (f.command === 'RECEIPT') receipts.push(f.headers['receipt-id']);
-      if (f.command === 'MESSAGE') messages.push(f.headers['message-id']);
+      if (f.command === 'MESSAGE') ackIds.push(f.headers.ack);
     }
     expect(receipts).toEqual(['sub', 'begin', 'send-tx', 'commit', 'send']);
-    s.write(`ACK\nid:1\nreceipt:ack\n\n\0`);
+    s.write(`ACK\nid:${ackIds[1]}\nreceipt:ack\n\n\0`);
     s.write('BEGIN\ntransaction:t2\n\n\0ABORT\ntransaction:t2\nreceipt:abort\n\n\0UNSUBSCRIBE\nid:1\nreceipt:unsub\n\n\0DISCONNECT\nreceipt:bye\n\n\0');
     const tail: string[] = [];
     while (tail.length < 4) {
