@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { type BrokerConfig, type PartialBrokerConfig, resolveBrokerConfig } from '../config/broker-config.js';
 import { type Logger, silentLogger } from '../config/logger.js';
+import { JournalStore } from '../store/journal-store.js';
 import { MemoryStore } from '../store/memory-store.js';
 import type { MessageStore } from '../store/types.js';
 import { IdGenerator } from './ids.js';
@@ -18,6 +19,10 @@ export interface BrokerDependencies {
   logger?: Logger;
   /** Overrides the store the config would choose. */
   store?: MessageStore;
+  /** Asked before every journal write: why this broker may no longer write (it lost its lock), or null. */
+  storeGuard?: () => string | null;
+  /** The broker had to stop on its own (its store failed or was fenced). Default: nothing more. */
+  onFatal?: (err: Error) => void;
   /** Compiles `selector` headers; without one, SUBSCRIBE with a selector is refused. */
   compileSelector?: (text: string) => (m: BrokerMessage) => boolean;
 }
@@ -64,8 +69,8 @@ export class Broker {
     this.config = config;
     this.logger = (deps.logger ?? silentLogger()).child({ broker: config.brokerName });
     this.brokerId = this.ids.runId;
-    this.store = deps.store ?? new MemoryStore();
-    this.router = new MessageRouter({ brokerName: config.brokerName, policy: config.policy, store: this.store, logger: this.logger });
+    this.store = deps.store ?? this.createStore(config, deps);
+    this.router = new MessageRouter({ brokerName: config.brokerName, policy: config.policy, store: this.store, logger: this.logger, newId: (kind) => this.ids.next(kind) });
     const compileSelector =
       deps.compileSelector ??
       (() => {
@@ -81,6 +86,19 @@ export class Broker {
       claimClientId: (clientId, connection) => this.claimClientId(clientId, connection),
       connectionClosed: (connection) => this.connectionClosed(connection),
     };
+  }
+
+  private createStore(config: BrokerConfig, deps: BrokerDependencies): MessageStore {
+    if (!config.persistent) return new MemoryStore();
+    return new JournalStore({
+      ...config.store,
+      logger: this.logger,
+      guard: deps.storeGuard,
+      onFailure: (err) => {
+        this.logger.error({ err: err.message }, `${this.config.brokerName}, the store failed, stopping: ${err.message}`);
+        void this.stop().then(() => deps.onFatal?.(err));
+      },
+    });
   }
 
   static async start(config: PartialBrokerConfig | BrokerConfig = {}, deps: BrokerDependencies = {}): Promise<Broker> {

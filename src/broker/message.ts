@@ -19,6 +19,8 @@ export interface MessageInit {
   redeliveryCounter?: number;
   /** Broker-set headers such as `original-destination` on DLQ'd messages. */
   brokerHeaders?: Headers;
+  /** The body shares a buffer on purpose (recovered from a journal segment read whole): never copy it. */
+  bodyShared?: boolean;
 }
 
 /**
@@ -51,6 +53,7 @@ export class BrokerMessage {
     this.destination = init.destination;
     this.headers = init.headers;
     this.bodyBytes = init.body;
+    this.compacted = init.bodyShared ?? false;
     this.persistent = init.persistent;
     this.priority = init.priority;
     this.expiration = init.expiration;

@@ -9,6 +9,7 @@ export interface QueuePersistence {
   /** Null where another party stores the message (a durable subscription's messages are stored by their topic). */
   addOp(message: BrokerMessage): StoreOp | null;
   removeOp(message: BrokerMessage): StoreOp;
+  dispatchedOp(message: BrokerMessage): StoreOp;
 }
 
 /** What a queue asks of the broker around it. */
@@ -78,6 +79,16 @@ export class Queue {
 
   removeOp(message: BrokerMessage): StoreOp | null {
     return this.persistence && message.persistent ? this.persistence.removeOp(message) : null;
+  }
+
+  /**
+   * Records that a persistent message reached a consumer that will ack it
+   * later, so that after a crash it comes back marked redelivered. Only the
+   * first delivery is recorded.
+   */
+  markDispatched(message: BrokerMessage): void {
+    if (!this.persistence || !message.persistent || message.redeliveryCounter > 0) return;
+    this.env.store.write(this.persistence.dispatchedOp(message));
   }
 
   /** Enqueues a message whose store record is already written (transaction commit, recovery). */

@@ -13,6 +13,8 @@ export interface RouterOptions {
   policy: DestinationPolicy;
   store: MessageStore;
   logger: Logger;
+  /** Broker-unique ids (durable subscription incarnations). */
+  newId: (kind: string) => string;
 }
 
 export interface DurableOptions {
@@ -46,6 +48,7 @@ export class MessageRouter implements QueueEnvironment {
   readonly store: MessageStore;
   readonly policy: DestinationPolicy;
   private readonly logger: Logger;
+  private readonly newId: (kind: string) => string;
   private memoryUsage = 0;
   private readonly memoryWaiters = new Set<() => void>();
   private readonly subscriptionPersistence: Map<string, QueuePersistence> = new Map();
@@ -54,6 +57,7 @@ export class MessageRouter implements QueueEnvironment {
     this.store = options.store;
     this.policy = options.policy;
     this.logger = options.logger;
+    this.newId = options.newId;
   }
 
   get prioritizedMessages(): boolean {
@@ -91,12 +95,12 @@ export class MessageRouter implements QueueEnvironment {
 
   // ---- destinations ----
 
-  queue(dest: Destination): Queue {
+  queue(dest: Destination, recorded = false): Queue {
     let q = this.queues.get(dest.key);
     if (!q) {
       q = new Queue(dest, this, dest.temporary ? null : this.queuePersistence(dest));
       this.queues.set(dest.key, q);
-      if (!dest.temporary) this.store.write({ op: 'add-destination', destination: dest.key });
+      if (!dest.temporary && !recorded) this.store.write({ op: 'add-destination', destination: dest.key });
       for (const [consumer, pattern] of this.wildcardQueueConsumers) {
         if (matchesWildcard(pattern.name, dest.name)) q.addConsumer(consumer);
       }
@@ -130,6 +134,7 @@ export class MessageRouter implements QueueEnvironment {
     return {
       addOp: (m) => ({ op: 'add', destination: dest.key, message: m }),
       removeOp: (m) => ({ op: 'remove', destination: dest.key, messageId: m.id }),
+      dispatchedOp: (m) => ({ op: 'dispatched', destination: dest.key, messageId: m.id }),
     };
   }
 
@@ -164,7 +169,7 @@ export class MessageRouter implements QueueEnvironment {
   /** One record for a persistent topic message, naming the durable subscriptions that must keep it. */
   private topicAddOp(m: BrokerMessage, targets: TopicSubscription[]): StoreOp | null {
     if (!m.persistent || m.destination.temporary) return null;
-    const keys = targets.filter((s) => s.durable).map((s) => s.durable!.key);
+    const keys = targets.filter((s) => s.durable).map((s) => s.durable!.id);
     return keys.length > 0 ? { op: 'add', destination: m.destination.key, message: m, subscriptions: keys } : null;
   }
 
@@ -269,6 +274,7 @@ export class MessageRouter implements QueueEnvironment {
       throw new DurableSubscriptionInUseError(`Durable consumer is in use for client: ${options.clientId} and subscriptionName: ${options.subscriptionName}`);
     }
     const record: DurableSubscriptionRecord = {
+      id: this.newId('d'),
       key,
       clientId: options.clientId,
       subscriptionName: options.subscriptionName,
@@ -293,7 +299,8 @@ export class MessageRouter implements QueueEnvironment {
     const dest = destinationFromKey(record.destination);
     const persistence: QueuePersistence = {
       addOp: () => null,
-      removeOp: (m) => ({ op: 'remove', destination: m.destination.key, messageId: m.id, subscription: record.key }),
+      removeOp: (m) => ({ op: 'remove', destination: m.destination.key, messageId: m.id, subscription: record.id }),
+      dispatchedOp: (m) => ({ op: 'dispatched', destination: m.destination.key, messageId: m.id, subscription: record.id }),
     };
     const sub = new TopicSubscription(dest, new Queue(dest, this, persistence), filter, record);
     this.durableSubscriptions.set(record.key, sub);
@@ -321,7 +328,7 @@ export class MessageRouter implements QueueEnvironment {
     this.durableSubscriptions.delete(key);
     this.detach(sub);
     sub.queue.purge();
-    this.store.write({ op: 'remove-subscription', destination: sub.destination.key, key });
+    this.store.write({ op: 'remove-subscription', destination: sub.destination.key, id: sub.durable!.id });
     return true;
   }
 
@@ -378,12 +385,12 @@ export class MessageRouter implements QueueEnvironment {
   recover(state: RecoveredState, filterFor: (record: DurableSubscriptionRecord) => (m: BrokerMessage) => boolean): void {
     for (const key of state.destinations) {
       const dest = destinationFromKey(key);
-      if (dest.type === 'queue') this.queue(dest);
+      if (dest.type === 'queue') this.queue(dest, true);
       else this.topic(dest);
     }
     for (const [key, stored] of state.queues) {
       const dest = destinationFromKey(key);
-      const q = this.queue(dest);
+      const q = this.queue(dest, true);
       for (const s of stored) q.enqueueStored(fromStored(s, dest));
     }
     for (const { record, pending } of state.subscriptions) {
@@ -410,5 +417,6 @@ function fromStored(s: StoredMessage, dest: Destination): BrokerMessage {
     brokerPath: s.brokerPath,
     redeliveryCounter: s.redeliveryCounter,
     brokerHeaders: s.brokerHeaders,
+    bodyShared: true,
   });
 }

@@ -104,6 +104,7 @@ export class StompSubscription implements Consumer {
     const seq = ++this.deliveries;
     const ackId = this.ackIds ? `${this.index}-${seq}` : '';
     message.compact();
+    source.markDispatched(message);
     this.inflight.set(this.ackIds ? ackId : message.id, { message, source, key: this.ackIds ? ackId : message.id, seq });
     this.owner.sendMessage(this, message, ackId);
   }

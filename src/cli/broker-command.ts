@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { Broker } from '../broker/broker.js';
-import { ConfigError, type PartialBrokerConfig, resolveBrokerConfig } from '../config/broker-config.js';
+import { type BrokerConfig, ConfigError, type PartialBrokerConfig, resolveBrokerConfig } from '../config/broker-config.js';
 import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from '../config/logger.js';
 import { readConfigFile } from './config-file.js';
 
@@ -9,6 +9,8 @@ export interface BrokerArgs {
   stomp?: string[];
   store?: string;
   persistent?: boolean;
+  'journal-disk-sync-strategy'?: 'always' | 'periodic' | 'never';
+  'journal-max-file-length'?: number;
   config?: string;
   'log-level': LogLevel;
   'log-format'?: LogFormat;
@@ -25,6 +27,11 @@ export function brokerOptions(y: Argv): Argv<BrokerArgs> {
     })
     .option('store', { type: 'string', describe: 'Store directory (KahaDB directory) [default: ./kahadb]' })
     .option('persistent', { type: 'boolean', describe: 'Keep persistent messages in the store; --no-persistent keeps everything in memory [default: true]' })
+    .option('journal-disk-sync-strategy', {
+      choices: ['always', 'periodic', 'never'] as const,
+      describe: 'KahaDB journalDiskSyncStrategy: fsync before each receipt (always), every journalDiskSyncInterval (periodic), or never [default: always]',
+    })
+    .option('journal-max-file-length', { type: 'number', describe: 'KahaDB journalMaxFileLength in bytes: journal segments roll over at this size [default: 33554432]' })
     .option('config', { type: 'string', describe: 'JSON or YAML file with broker settings; flags override it' })
     .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log level' })
     .option('log-format', { choices: ['json', 'pretty'] as const, describe: 'Log format [default: pretty on a terminal, json otherwise]' }) as unknown as Argv<BrokerArgs>;
@@ -38,7 +45,11 @@ export function configFromArgs(args: BrokerArgs): PartialBrokerConfig[] {
   if (args.name !== undefined) flags.brokerName = args.name;
   if (args.stomp !== undefined) flags.transportConnectors = args.stomp;
   if (args.persistent !== undefined) flags.persistent = args.persistent;
-  if (args.store !== undefined) flags.store = { directory: args.store };
+  const store: Partial<BrokerConfig['store']> = {};
+  if (args.store !== undefined) store.directory = args.store;
+  if (args['journal-disk-sync-strategy'] !== undefined) store.journalDiskSyncStrategy = args['journal-disk-sync-strategy'];
+  if (args['journal-max-file-length'] !== undefined) store.journalMaxFileLength = args['journal-max-file-length'];
+  if (Object.keys(store).length > 0) flags.store = store;
   layers.push(flags);
   return layers;
 }
@@ -66,7 +77,7 @@ export async function runBroker(args: BrokerArgs): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   try {
     const config = resolveBrokerConfig(...configFromArgs(args));
-    broker = await Broker.start(config, { logger });
+    broker = await Broker.start(config, { logger, onFatal: () => process.exit(1) });
   } catch (err) {
     logger.fatal({ err: (err as Error).message }, `Failed to start broker: ${(err as Error).message}`);
     process.exit(err instanceof ConfigError ? 2 : 1);

@@ -12,16 +12,29 @@ export interface BrokerConfig {
   policy: DestinationPolicy;
 }
 
+/** KahaDB's settings, with its names and defaults. */
 export interface StoreConfig {
   /** KahaDB `directory`. */
   directory: string;
+  journalMaxFileLength: number;
+  journalDiskSyncStrategy: 'always' | 'periodic' | 'never';
+  journalDiskSyncInterval: number;
+  checkpointInterval: number;
+  cleanupInterval: number;
 }
 
 export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = {
   brokerName: 'localhost',
   transportConnectors: ['stomp://0.0.0.0:61613', 'ws://0.0.0.0:61614'],
   persistent: true,
-  store: { directory: './kahadb' },
+  store: {
+    directory: './kahadb',
+    journalMaxFileLength: 32 * 1024 * 1024,
+    journalDiskSyncStrategy: 'always',
+    journalDiskSyncInterval: 1000,
+    checkpointInterval: 5000,
+    cleanupInterval: 30_000,
+  },
   policy: DEFAULT_POLICY,
 };
 
@@ -52,7 +65,14 @@ const BROKER_SHAPE: Shape = {
   brokerName: 'string',
   transportConnectors: 'string[]',
   persistent: 'boolean',
-  store: { directory: 'string' },
+  store: {
+    directory: 'string',
+    journalMaxFileLength: 'number',
+    journalDiskSyncStrategy: ['always', 'periodic', 'never'],
+    journalDiskSyncInterval: 'number',
+    checkpointInterval: 'number',
+    cleanupInterval: 'number',
+  },
   policy: POLICY_SHAPE,
 };
 
@@ -83,7 +103,7 @@ export type PartialBrokerConfig = {
 
 /** Defaults, then each layer in turn (config file, then flags). */
 export function resolveBrokerConfig(...layers: PartialBrokerConfig[]): BrokerConfig {
-  const config: BrokerConfig = structuredClone({ ...DEFAULT_BROKER_CONFIG, policy: { ...DEFAULT_POLICY } });
+  const config: BrokerConfig = structuredClone({ ...DEFAULT_BROKER_CONFIG });
   for (const layer of layers) {
     validatePartialConfig(layer);
     for (const [key, value] of Object.entries(layer) as Array<[keyof BrokerConfig, unknown]>) {

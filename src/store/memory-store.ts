@@ -1,5 +1,11 @@
 import type { DurableSubscriptionRecord, MessageStore, RecoveredState, StoredMessage, StoreOp, WriteCallback } from './types.js';
 
+interface Kept {
+  destination: string;
+  message: StoredMessage;
+  dispatched: boolean;
+}
+
 /**
  * Keeps everything in memory: what a broker with `persistent=false` uses, and
  * the reference the journal store is tested against. A second `recover()` on
@@ -7,15 +13,19 @@ import type { DurableSubscriptionRecord, MessageStore, RecoveredState, StoredMes
  */
 export class MemoryStore implements MessageStore {
   private readonly destinations = new Set<string>();
-  private readonly queues = new Map<string, Map<string, StoredMessage>>();
-  private readonly subscriptions = new Map<string, { record: DurableSubscriptionRecord; pending: Map<string, { destination: string; message: StoredMessage }> }>();
+  private readonly queues = new Map<string, Map<string, Kept>>();
+  private readonly subscriptions = new Map<string, { record: DurableSubscriptionRecord; pending: Map<string, Kept> }>();
   private operations = 0;
 
   async recover(): Promise<RecoveredState> {
+    const recovered = (k: Kept): StoredMessage => ({ ...k.message, redeliveryCounter: k.message.redeliveryCounter + (k.dispatched ? 1 : 0) });
     return {
       destinations: [...this.destinations],
-      queues: new Map([...this.queues].map(([dest, msgs]) => [dest, [...msgs.values()]])),
-      subscriptions: [...this.subscriptions.values()].map((s) => ({ record: s.record, pending: [...s.pending.values()] })),
+      queues: new Map([...this.queues].map(([dest, msgs]) => [dest, [...msgs.values()].map(recovered)])),
+      subscriptions: [...this.subscriptions.values()].map((s) => ({
+        record: s.record,
+        pending: [...s.pending.values()].map((k) => ({ destination: k.destination, message: recovered(k) })),
+      })),
       operations: this.operations,
       seconds: 0,
     };
@@ -37,29 +47,39 @@ export class MemoryStore implements MessageStore {
     return { type: 'memory' };
   }
 
+  private find(destination: string, messageId: string, subscription: string | undefined): Kept | undefined {
+    return subscription !== undefined ? this.subscriptions.get(subscription)?.pending.get(messageId) : this.queues.get(destination)?.get(messageId);
+  }
+
   private apply(op: StoreOp): void {
     this.operations++;
     switch (op.op) {
-      case 'add':
+      case 'add': {
+        // A snapshot of the fields, as a journal would keep them.
+        const kept = (): Kept => ({ destination: op.destination, message: { ...op.message, body: op.message.body }, dispatched: false });
         if (op.subscriptions) {
-          for (const key of op.subscriptions) this.subscriptions.get(key)?.pending.set(op.message.id, { destination: op.destination, message: op.message });
+          for (const id of op.subscriptions) this.subscriptions.get(id)?.pending.set(op.message.id, kept());
         } else {
           let q = this.queues.get(op.destination);
           if (!q) this.queues.set(op.destination, (q = new Map()));
-          q.set(op.message.id, op.message);
+          if (!q.has(op.message.id)) q.set(op.message.id, kept());
         }
         break;
+      }
       case 'remove':
         if (op.subscription !== undefined) this.subscriptions.get(op.subscription)?.pending.delete(op.messageId);
         else this.queues.get(op.destination)?.delete(op.messageId);
         break;
-      case 'add-subscription': {
-        const existing = this.subscriptions.get(op.subscription.key);
-        this.subscriptions.set(op.subscription.key, { record: op.subscription, pending: existing?.pending ?? new Map() });
+      case 'dispatched': {
+        const k = this.find(op.destination, op.messageId, op.subscription);
+        if (k) k.dispatched = true;
         break;
       }
+      case 'add-subscription':
+        if (!this.subscriptions.has(op.subscription.id)) this.subscriptions.set(op.subscription.id, { record: op.subscription, pending: new Map() });
+        break;
       case 'remove-subscription':
-        this.subscriptions.delete(op.key);
+        this.subscriptions.delete(op.id);
         break;
       case 'add-destination':
         this.destinations.add(op.destination);

@@ -18,6 +18,8 @@ export interface StoredMessage {
 
 /** A durable topic subscription (`client-id` + `activemq.subscriptionName`). */
 export interface DurableSubscriptionRecord {
+  /** Unique to this incarnation of the subscription: records name it by this. */
+  readonly id: string;
   /** `clientId:subscriptionName`. */
   readonly key: string;
   readonly clientId: string;
@@ -28,11 +30,18 @@ export interface DurableSubscriptionRecord {
   readonly noLocal?: boolean | undefined;
 }
 
+/**
+ * What the store records. A topic message is added once, naming the durable
+ * subscriptions (by id) that must keep it; `remove` and `dispatched` of a
+ * topic message name the subscription.
+ */
 export type StoreOp =
   | { op: 'add'; destination: string; message: StoredMessage; subscriptions?: readonly string[] | undefined }
   | { op: 'remove'; destination: string; messageId: string; subscription?: string | undefined }
+  /** The message was handed to a consumer: after a restart it comes back marked redelivered. */
+  | { op: 'dispatched'; destination: string; messageId: string; subscription?: string | undefined }
   | { op: 'add-subscription'; subscription: DurableSubscriptionRecord }
-  | { op: 'remove-subscription'; destination: string; key: string }
+  | { op: 'remove-subscription'; destination: string; id: string }
   | { op: 'add-destination'; destination: string }
   | { op: 'remove-destination'; destination: string };
 
@@ -58,7 +67,11 @@ export type WriteCallback = (err?: Error) => void;
 export interface MessageStore {
   /** Opens the store and returns what it holds. Called once, before any write. */
   recover(): Promise<RecoveredState>;
-  /** Records one operation; `done` runs once it is as durable as the store promises. */
+  /**
+   * Records one operation. `done` runs once it is as durable as the store
+   * promises, and callbacks run in the order the writes were made. Without
+   * `done`, a `remove` or `dispatched` may wait for the next durable write.
+   */
   write(op: StoreOp, done?: WriteCallback): void;
   /** Records a transaction's operations all-or-nothing. */
   commit(transactionId: string, ops: readonly StoreOp[], done?: WriteCallback): void;

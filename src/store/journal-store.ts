@@ -1,0 +1,214 @@
+/**
+ * A KahaDB-like store: an append-only, segmented journal (`db-N.log`), an
+ * in-memory index of what is live in it, a periodic checkpoint of that index
+ * (`db.data`), and GC of segments nothing needs any more.
+ */
+import { mkdirSync, promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../config/logger.js';
+import { encodeCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { Journal, type SyncStrategy } from './journal.js';
+import type { LiveIndex, Location } from './live-index.js';
+import { encodeEpoch, encodeOp, encodeTransaction } from './records.js';
+import { recoverJournal } from './recovery.js';
+import { listSegments, segmentName } from './segment.js';
+import type { MessageStore, RecoveredState, StoreOp, WriteCallback } from './types.js';
+
+export interface JournalStoreOptions {
+  directory: string;
+  /** KahaDB `journalMaxFileLength` (default 32 MiB). */
+  journalMaxFileLength?: number;
+  /** KahaDB `journalDiskSyncStrategy` (default always). */
+  journalDiskSyncStrategy?: SyncStrategy;
+  /** KahaDB `journalDiskSyncInterval`, ms (default 1000). */
+  journalDiskSyncInterval?: number;
+  /** KahaDB `checkpointInterval`, ms (default 5000; 0 = only at close). */
+  checkpointInterval?: number;
+  /** KahaDB `cleanupInterval`, ms (default 30000; 0 = never). */
+  cleanupInterval?: number;
+  logger: Logger;
+  /** Asked before every write and file deletion: why this process may no longer write, or null. */
+  guard?: () => string | null;
+  /** The store stopped accepting writes (fenced, or an I/O error). */
+  onFailure?: (err: Error) => void;
+}
+
+export const STORE_DEFAULTS = {
+  journalMaxFileLength: 32 * 1024 * 1024,
+  journalDiskSyncStrategy: 'always' as SyncStrategy,
+  journalDiskSyncInterval: 1000,
+  checkpointInterval: 5000,
+  cleanupInterval: 30_000,
+};
+
+export class JournalStore implements MessageStore {
+  private readonly o: Required<Omit<JournalStoreOptions, 'guard' | 'onFailure'>> & Pick<JournalStoreOptions, 'guard' | 'onFailure'>;
+  private index: LiveIndex | null = null;
+  private journal: Journal | null = null;
+  private epoch = 0;
+  private checkpointTimer: NodeJS.Timeout | null = null;
+  private cleanupTimer: NodeJS.Timeout | null = null;
+  private checkpointDue = false;
+  private checkpointing: Promise<void> | null = null;
+  private bytesAtCheckpoint = 0;
+  private lastCheckpointBytes = 0;
+  private closed = false;
+
+  constructor(options: JournalStoreOptions) {
+    this.o = { ...STORE_DEFAULTS, ...options };
+  }
+
+  get directory(): string {
+    return this.o.directory;
+  }
+
+  async recover(): Promise<RecoveredState> {
+    mkdirSync(this.o.directory, { recursive: true });
+    const r = recoverJournal(this.o.directory, this.o.logger);
+    this.index = r.index;
+    this.epoch = r.epoch + 1;
+    this.journal = new Journal({
+      directory: this.o.directory,
+      maxFileLength: this.o.journalMaxFileLength,
+      syncStrategy: this.o.journalDiskSyncStrategy,
+      syncInterval: this.o.journalDiskSyncInterval,
+      epoch: this.epoch,
+      firstSegment: r.lastSegment + 1,
+      guard: () => this.o.guard?.() ?? null,
+      onFailure: (err) => this.failed(err),
+      onFlushed: (position) => this.flushed(position),
+    });
+    // The first record of this master's first segment fences what the previous one wrote after this point.
+    const mark = { epoch: this.epoch, fencedSegment: r.lastSegment, fencedEnd: r.lastEnd };
+    await new Promise<void>((resolve, reject) =>
+      this.journal!.append((w) => encodeEpoch(w, mark), (loc) => this.index!.applyEpoch(mark, loc), (err) => (err ? reject(err) : resolve()), true),
+    );
+    if (this.o.checkpointInterval > 0) {
+      this.checkpointTimer = setInterval(() => this.considerCheckpoint(), this.o.checkpointInterval);
+      this.checkpointTimer.unref();
+    }
+    if (this.o.cleanupInterval > 0) {
+      this.cleanupTimer = setInterval(() => void this.cleanup(), this.o.cleanupInterval);
+      this.cleanupTimer.unref();
+    }
+    return r.state;
+  }
+
+  write(op: StoreOp, done?: WriteCallback): void {
+    const journal = this.journal;
+    if (!journal) throw new Error('store is not open');
+    // Acks and dispatch marks need no sync of their own unless someone waits for them.
+    const durable = done !== undefined || (op.op !== 'remove' && op.op !== 'dispatched');
+    journal.append((w) => encodeOp(w, op), (loc) => this.index!.apply(op, loc), done, durable);
+  }
+
+  commit(transactionId: string, ops: readonly StoreOp[], done?: WriteCallback): void {
+    const journal = this.journal;
+    if (!journal) throw new Error('store is not open');
+    journal.append(
+      (w) => encodeTransaction(w, transactionId, ops),
+      (loc) => ops.forEach((op, i) => this.index!.apply(op, { ...loc, op: i })),
+      done,
+      true,
+    );
+  }
+
+  private failed(err: Error): void {
+    this.o.logger.error({ err: err.message, directory: this.o.directory }, `Journal stopped accepting writes: ${err.message}`);
+    this.o.onFailure?.(err);
+  }
+
+  // ---- checkpoints ----
+
+  /** Checkpoint when the journal has grown by at least the size of the last checkpoint (so checkpoints never cost more than the writes they save replaying). */
+  private considerCheckpoint(): void {
+    const written = (this.journal?.bytesWritten ?? 0) - this.bytesAtCheckpoint;
+    if (written > 0 && written >= this.lastCheckpointBytes) this.checkpointDue = true;
+  }
+
+  /** Runs right after a batch is written: the index then matches the journal up to `position`. */
+  private flushed(position: { segment: number; offset: number }): void {
+    if (!this.checkpointDue || this.checkpointing) return;
+    this.checkpointDue = false;
+    this.checkpointing = this.checkpoint(position).finally(() => {
+      this.checkpointing = null;
+    });
+  }
+
+  private async checkpoint(position: { segment: number; offset: number }): Promise<void> {
+    const data = encodeCheckpoint({ epoch: this.epoch, segment: position.segment, offset: position.offset, index: this.index! });
+    this.bytesAtCheckpoint = this.journal!.bytesWritten;
+    try {
+      // The checkpoint may only name journal bytes that are durable.
+      await this.journal!.sync();
+      if (this.o.guard?.()) return;
+      await writeCheckpoint(this.o.directory, data);
+      this.lastCheckpointBytes = data.length;
+      this.o.logger.debug({ segment: position.segment, offset: position.offset, bytes: data.length }, 'Checkpoint written');
+    } catch (err) {
+      this.o.logger.warn({ err: (err as Error).message }, `Checkpoint failed: ${(err as Error).message}`);
+    }
+  }
+
+  // ---- GC ----
+
+  /** Deletes segments nothing needs; rewrites forward the destination and subscription records that alone keep an old segment. */
+  async cleanup(): Promise<number[]> {
+    const journal = this.journal;
+    const index = this.index;
+    if (!journal || !index || journal.failed) return [];
+    const existing = listSegments(this.o.directory);
+    const current = journal.currentSegment;
+    this.forwardMetadata(index.metadataOnly(existing, current));
+    const removable = index.collectable(existing, current);
+    if (removable.length === 0) return [];
+    const reason = this.o.guard?.();
+    if (reason) return [];
+    for (const s of removable) {
+      await fs.unlink(join(this.o.directory, segmentName(s))).catch(() => undefined);
+      index.forget(s);
+    }
+    this.o.logger.info({ segments: removable }, `Cleanup removing the data files: [${removable.join(', ')}]`);
+    return removable;
+  }
+
+  private forwardMetadata(segments: number[]): void {
+    if (segments.length === 0) return;
+    const inOld = (l: Location) => segments.includes(l.segment);
+    const index = this.index!;
+    for (const [destination, loc] of index.destinations) if (inOld(loc)) this.write({ op: 'add-destination', destination });
+    for (const { record, loc } of index.subscriptions.values()) if (inOld(loc)) this.write({ op: 'add-subscription', subscription: record });
+  }
+
+  // ---- lifecycle ----
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.checkpointTimer) clearInterval(this.checkpointTimer);
+    if (this.cleanupTimer) clearInterval(this.cleanupTimer);
+    const journal = this.journal;
+    if (!journal) return;
+    await journal.idle();
+    await this.checkpointing;
+    if (!journal.failed && !this.o.guard?.()) {
+      await journal.sync();
+      // A clean shutdown leaves a checkpoint at the very end: the next start replays nothing.
+      await writeCheckpoint(this.o.directory, encodeCheckpoint({ epoch: this.epoch, ...journal.position, index: this.index! })).catch((err: Error) =>
+        this.o.logger.warn({ err: err.message }, `Final checkpoint failed: ${err.message}`),
+      );
+    }
+    await journal.close();
+  }
+
+  describe(): Record<string, unknown> {
+    return {
+      type: 'journal',
+      directory: this.o.directory,
+      epoch: this.epoch,
+      journalDiskSyncStrategy: this.o.journalDiskSyncStrategy,
+      journalMaxFileLength: this.o.journalMaxFileLength,
+      segments: this.journal ? listSegments(this.o.directory) : [],
+    };
+  }
+}

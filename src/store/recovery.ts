@@ -1,0 +1,211 @@
+/**
+ * Opening a journal: load the checkpoint if there is a sound one, replay the
+ * records after it (all of them without it), cut off a damaged tail, skip
+ * damaged stretches, ignore what a fenced master wrote after a new master took
+ * over, and rebuild what the broker needs: pending messages in order, durable
+ * subscriptions with theirs, destinations.
+ */
+import { closeSync, openSync, readFileSync, readSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../config/logger.js';
+import { readCheckpoint } from './checkpoint.js';
+import { LiveIndex, type Location } from './live-index.js';
+import { decodeRecord, type EpochMark, RECORD_HEADER, RecordType } from './records.js';
+import { listSegments, readSegmentHeader, scanSegment, SEGMENT_HEADER, segmentName } from './segment.js';
+import type { RecoveredState, StoredMessage, StoreOp } from './types.js';
+
+export interface JournalRecovery {
+  index: LiveIndex;
+  state: RecoveredState;
+  /** Highest epoch found (segment headers, epoch records, checkpoint). */
+  epoch: number;
+  /** Last segment and where its valid records end (0, 0 when the journal is empty). */
+  lastSegment: number;
+  lastEnd: number;
+}
+
+/** The epoch written in a segment's header and in its first record, if that is an epoch mark. */
+function readSegmentStart(path: string): { epoch: number; mark: EpochMark | null } {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(SEGMENT_HEADER + RECORD_HEADER + 16);
+    const n = readSync(fd, head, 0, head.length, 0);
+    const header = readSegmentHeader(head.subarray(0, n));
+    let mark: EpochMark | null = null;
+    scanSegment(head.subarray(0, n), SEGMENT_HEADER, n, (r) => {
+      if (r.type === RecordType.Epoch && mark === null) {
+        const d = decodeRecord(r.type, r.payload);
+        if (d.type === 'epoch') mark = d.mark;
+      }
+    }, () => {});
+    return { epoch: header?.epoch ?? 0, mark };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function recoverJournal(directory: string, logger: Logger): JournalRecovery {
+  const t0 = performance.now();
+  const segments = listSegments(directory);
+  const present = new Set(segments);
+  const files = new Map<number, Buffer>();
+  const file = (s: number): Buffer => {
+    let b = files.get(s);
+    if (!b) files.set(s, (b = readFileSync(join(directory, segmentName(s)))));
+    return b;
+  };
+
+  let epoch = 0;
+  const fences = new Map<number, number>();
+  for (const s of segments) {
+    const start = readSegmentStart(join(directory, segmentName(s)));
+    epoch = Math.max(epoch, start.epoch);
+    if (start.mark) {
+      epoch = Math.max(epoch, start.mark.epoch);
+      const prev = fences.get(start.mark.fencedSegment);
+      fences.set(start.mark.fencedSegment, prev === undefined ? start.mark.fencedEnd : Math.min(prev, start.mark.fencedEnd));
+    }
+  }
+
+  let index = new LiveIndex();
+  let from = { segment: segments[0] ?? 0, offset: SEGMENT_HEADER };
+  const cp = readCheckpoint(directory);
+  if (cp.kind === 'ok') {
+    index = cp.checkpoint.index;
+    epoch = Math.max(epoch, cp.checkpoint.epoch);
+    from = { segment: cp.checkpoint.segment, offset: cp.checkpoint.offset };
+    dropMissing(index, present, logger);
+  } else if (cp.kind === 'damaged') {
+    logger.warn({ reason: cp.reason }, 'Index corrupted. Recovering the index through journal replay.');
+  }
+  logger.info({ segment: from.segment, offset: from.offset }, `Recovering from the journal @${segmentName(from.segment)}:${from.offset}`);
+
+  index.retainMessages = true;
+  let operations = 0;
+  let lastEnd = 0;
+  const lastSegment = segments.length > 0 ? segments[segments.length - 1] : 0;
+  for (const s of segments) {
+    if (s < from.segment) continue;
+    const name = segmentName(s);
+    const buf = file(s);
+    if (buf.length >= SEGMENT_HEADER && !readSegmentHeader(buf)) logger.warn({ file: name }, `Journal file ${name} has a damaged header; its records are read anyway`);
+    const start = s === from.segment ? Math.max(from.offset, SEGMENT_HEADER) : SEGMENT_HEADER;
+    const fence = fences.get(s);
+    let end = buf.length;
+    if (fence !== undefined && fence < buf.length) {
+      logger.warn({ file: name, offset: fence, bytes: buf.length - fence }, `Ignored ${buf.length - fence} bytes written to '${name}' after offset ${fence} by a master that had lost the lock`);
+      end = fence;
+    }
+    let tailDamage = -1;
+    const validEnd = scanSegment(
+      buf,
+      start,
+      end,
+      (r) => {
+        operations++;
+        applyRecord(index, r.type, r.payload, { segment: s, offset: r.offset, op: -1 });
+      },
+      (d) => {
+        if (d.where === 'middle') {
+          logger.warn({ file: name, from: d.from, to: d.to, reason: d.reason }, `Corrupt journal records found in '${name}' between offsets: ${d.from}..${d.to}`);
+        } else {
+          tailDamage = d.from;
+          logger.warn({ file: name, offset: d.from, bytes: d.to - d.from, reason: d.reason }, `Journal '${name}' has a damaged tail at offset ${d.from} (${d.to - d.from} bytes, ${d.reason}): cut off, every earlier record kept`);
+        }
+      },
+    );
+    if (s === lastSegment) {
+      lastEnd = validEnd;
+      if (tailDamage >= 0 && fence === undefined) {
+        truncateSync(join(directory, name), validEnd);
+        files.set(s, buf.subarray(0, validEnd));
+      }
+    }
+  }
+  index.retainMessages = false;
+
+  const state = buildState(index, (loc) => readMessage(file, loc, present), logger);
+  state.operations = operations;
+  state.seconds = (performance.now() - t0) / 1000;
+  return { index, state, epoch, lastSegment, lastEnd };
+}
+
+function applyRecord(index: LiveIndex, type: number, payload: Buffer, loc: Location): void {
+  const d = decodeRecord(type, payload);
+  if (d.type === 'op') index.apply(d.op, loc);
+  else if (d.type === 'transaction') d.ops.forEach((op, i) => index.apply(op, { ...loc, op: i }));
+  else index.applyEpoch(d.mark, loc);
+}
+
+function readMessage(file: (s: number) => Buffer, loc: Location, present: Set<number>): StoredMessage | null {
+  if (!present.has(loc.segment)) return null;
+  const buf = file(loc.segment);
+  if (loc.offset + RECORD_HEADER > buf.length) return null;
+  const end = Math.min(buf.length, loc.offset + RECORD_HEADER + buf.readUInt32LE(loc.offset + 2));
+  let found: StoredMessage | null = null;
+  scanSegment(buf, loc.offset, end, (r) => {
+    if (r.offset !== loc.offset) return;
+    const d = decodeRecord(r.type, r.payload);
+    const op: StoreOp | undefined = d.type === 'op' ? d.op : d.type === 'transaction' ? d.ops[loc.op] : undefined;
+    if (op?.op === 'add') found = op.message;
+  }, () => {});
+  return found;
+}
+
+/**
+ * Drops checkpoint entries whose segment no longer exists. GC deletes a
+ * segment only when nothing in it is live, so such entries were acked after
+ * the checkpoint (a moved subscription or destination record comes back in
+ * the replay).
+ */
+function dropMissing(index: LiveIndex, present: Set<number>, logger: Logger): void {
+  let dropped = 0;
+  const gone = (l: Location) => !present.has(l.segment) && ++dropped > 0;
+  for (const q of index.queues.values()) for (const [id, e] of q) if (gone(e.loc)) q.delete(id);
+  for (const [k, e] of index.topicMessages) if (gone(e.loc)) index.topicMessages.delete(k);
+  for (const [id, e] of index.subscriptions) if (gone(e.loc)) index.subscriptions.delete(id);
+  for (const [d, l] of index.destinations) if (gone(l)) index.destinations.delete(d);
+  for (const s of [...index.segments.keys()]) if (!present.has(s)) index.forget(s);
+  if (dropped > 0) logger.debug({ dropped }, 'Checkpoint entries in journal files collected since the checkpoint were dropped');
+}
+
+function buildState(index: LiveIndex, read: (loc: Location) => StoredMessage | null, logger: Logger): RecoveredState {
+  const withMarks = (m: StoredMessage, dispatched: boolean): StoredMessage => (dispatched ? { ...m, redeliveryCounter: m.redeliveryCounter + 1 } : m);
+  const queues = new Map<string, StoredMessage[]>();
+  for (const [dest, q] of index.queues) {
+    const list: StoredMessage[] = [];
+    for (const [id, e] of q) {
+      const m = e.message ?? read(e.loc);
+      e.message = undefined;
+      if (!m) {
+        logger.warn({ destination: dest, messageId: id }, `[${dest}] dropped: ${id} at corrupt location: ${segmentName(e.loc.segment)}:${e.loc.offset}`);
+        q.delete(id);
+        continue;
+      }
+      list.push(withMarks(m, e.dispatched));
+    }
+    if (list.length > 0) queues.set(dest, list);
+  }
+  const pendingBySubscription = new Map<string, Array<{ destination: string; message: StoredMessage }>>();
+  for (const [key, e] of index.topicMessages) {
+    const m = e.message ?? read(e.loc);
+    e.message = undefined;
+    if (!m) {
+      logger.warn({ destination: e.destination, messageId: e.messageId }, `[${e.destination}] dropped: ${e.messageId} at corrupt location: ${segmentName(e.loc.segment)}:${e.loc.offset}`);
+      index.topicMessages.delete(key);
+      continue;
+    }
+    for (const sub of e.subscriptions) {
+      let list = pendingBySubscription.get(sub);
+      if (!list) pendingBySubscription.set(sub, (list = []));
+      list.push({ destination: e.destination, message: withMarks(m, e.dispatched.has(sub)) });
+    }
+  }
+  return {
+    destinations: [...new Set([...index.destinations.keys(), ...queues.keys()])],
+    queues,
+    subscriptions: [...index.subscriptions.values()].map((s) => ({ record: s.record, pending: pendingBySubscription.get(s.record.id) ?? [] })),
+    operations: 0,
+    seconds: 0,
+  };
+}

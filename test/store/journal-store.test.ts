@@ -1,0 +1,36 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { storeContract } from './contract.js';
+import { journalAt } from './journal-helpers.js';
+
+storeContract('JournalStore', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'amq-sim-journal-'));
+  const store = journalAt(dir);
+  return {
+    store,
+    reopen: async () => {
+      await store.close();
+      return journalAt(dir);
+    },
+  };
+});
+
+storeContract('JournalStore, replaying the whole journal (no checkpoint)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'amq-sim-journal-'));
+  const store = journalAt(dir);
+  return {
+    store,
+    reopen: async () => {
+      await store.close();
+      rmSync(join(dir, 'db.data'));
+      return journalAt(dir);
+    },
+  };
+});
+
+storeContract('JournalStore, after a crash (not closed)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'amq-sim-journal-'));
+  const store = journalAt(dir);
+  return { store, reopen: async () => journalAt(dir) };
+});
