@@ -153,7 +153,7 @@ export interface ProduceOptions {
   size: number;
   producer: number;
   persistent?: boolean;
-  /** Ask for a receipt on every n-th SEND and wait for it before going on (1 = every SEND, 0 = never). */
+  /** Ask for a receipt on every n-th SEND and on the last, waiting for each before going on (1 = every SEND, 0 = never). */
   receiptEvery?: number;
   /** Fixed rate in messages per second; 0 = as fast as the broker takes them. */
   rate?: number;
@@ -177,7 +177,8 @@ export async function produce(conn: LoadConnection, o: ProduceOptions): Promise<
       const wait = due - nowMicros();
       if (wait > 1000) await new Promise((r) => setTimeout(r, wait / 1000));
     }
-    const wantsReceipt = receiptEvery > 0 && (seq + 1) % receiptEvery === 0;
+    // The last SEND always asks for a receipt, so the run ends when everything is stored.
+    const wantsReceipt = receiptEvery > 0 && ((seq + 1) % receiptEvery === 0 || seq === o.count - 1);
     const head = wantsReceipt ? `${headTemplate}receipt:${seq}\n\n` : `${headTemplate}\n`;
     const frame = Buffer.allocUnsafe(Buffer.byteLength(head) + size + 1);
     const bodyAt = frame.write(head, 0, 'latin1');

@@ -11,6 +11,7 @@ import { hideBin } from 'yargs/helpers';
 import { LATENCY_SCENARIOS, type Scenario, type ScenarioResult, THROUGHPUT_SCENARIOS, warmUp } from './scenarios.js';
 import { activemqInstalled, type BrokerTarget, startActiveMQ, startAmqSim, type TargetOptions } from './targets.js';
 import { atFileLimit, type FileLimitResult, idleConnections, type IdleResult } from './connections.js';
+import { fsyncRate, persistenceScenarios, type PersistenceResult, recoveryScenario, type RecoveryResult } from './persistence.js';
 
 const args = yargs(hideBin(process.argv))
   .option('only', { type: 'string', array: true, describe: 'Scenario groups or name fragments to run' })
@@ -21,6 +22,7 @@ const args = yargs(hideBin(process.argv))
   .option('idle-connections', { type: 'number', default: 18_000, describe: 'Connections for the idle-connection scenario' })
   .option('idle-seconds', { type: 'number', default: 30, describe: 'How long the idle connections are held' })
   .option('file-limit', { type: 'number', default: 1024, describe: 'ulimit -n for the file-limit scenario' })
+  .option('recovery-messages', { type: 'number', default: 1_000_000, describe: 'Pending 1 KiB messages for the recovery scenario' })
   .strict()
   .parseSync();
 
@@ -108,7 +110,51 @@ async function main(): Promise<void> {
   }
   const connections = wants('connections') ? await connectionScenarios(work) : { idle: [], limits: [] };
   if (connections.idle.length > 0) printConnectionTables(connections.idle, connections.limits);
-  if (args.out) writeFileSync(args.out, JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), results, connections }, null, 2));
+  const persistence = wants('persistence') ? await persistence_(work) : null;
+  if (args.out) writeFileSync(args.out, JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), results, connections, persistence }, null, 2));
+}
+
+/** amq-sim's own account of recovery: its "Recovery replayed N operations ... in T seconds" line. */
+function reportedRecovery(t: BrokerTarget): number | null {
+  const line = t.output().split('\n').find((l) => l.includes('Recovery replayed'));
+  if (!line) return null;
+  try {
+    return (JSON.parse(line) as { seconds?: number }).seconds ?? null;
+  } catch {
+    return null;
+  }
+}
+
+async function persistence_(work: string): Promise<{ fsyncPerSecond: number; results: PersistenceResult[]; recovery: RecoveryResult[] }> {
+  const fsyncPerSecond = fsyncRate(work);
+  console.error(`plain write+fdatasync loop (1 KiB): ${fmt(fsyncPerSecond)} /s`);
+  const results: PersistenceResult[] = [];
+  const recovery: RecoveryResult[] = [];
+  for (const { name, start } of starters(work)) {
+    console.error(`${name}: persistence`);
+    const storeDir = join(work, `${name.split(' ')[0]}-persistent-store`);
+    for (const r of await persistenceScenarios(name, (o) => start({ ...o, storeDir }), storeDir, args.scale)) {
+      results.push(r);
+      console.error(`  ${name.padEnd(14)} ${r.scenario.padEnd(44)} ${fmt(r.rate).padStart(9)} msg/s ${r.verified ? '' : `NOT VERIFIED ${r.detail}`}`);
+    }
+    console.error(`  ${name}: recovery of ${fmt(args['recovery-messages'])} pending messages after kill -9`);
+    const rec = await recoveryScenario(name, (o) => start({ ...o, storeDir }), storeDir, args['recovery-messages'], reportedRecovery);
+    recovery.push(rec);
+  }
+  console.log(`\nPlain write+fdatasync loop (1 KiB), the ceiling for one producer: ${fmt(fsyncPerSecond)} /s\n`);
+  console.log('| scenario | amq-sim msg/s | ActiveMQ msg/s | ratio | exactly once |');
+  console.log('|---|---:|---:|---:|---|');
+  for (const scenario of [...new Set(results.map((r) => r.scenario))]) {
+    const a = results.find((r) => r.scenario === scenario && r.target === 'amq-sim');
+    const b = results.find((r) => r.scenario === scenario && r.target !== 'amq-sim');
+    console.log(`| ${scenario} | ${fmt(a?.rate)} | ${fmt(b?.rate)} | ${fmt(a && b ? a.rate / b.rate : NaN, 2)}× | ${[a, b].filter(Boolean).every((r) => r!.verified) ? 'yes' : 'NO'} |`);
+  }
+  console.log('\n| broker | pending 1 KiB messages | restart to accepting connections | recovery reported by the broker | receipted | present after kill -9 | exactly once |');
+  console.log('|---|---:|---:|---:|---:|---:|---|');
+  for (const r of recovery) {
+    console.log(`| ${r.target} | ${fmt(r.pending)} | ${fmt(r.restartSeconds, 2)} s | ${r.reportedSeconds === null ? '–' : `${fmt(r.reportedSeconds, 2)} s`} | ${fmt(r.receipted)} | ${fmt(r.presentAfterKill)} | ${r.verified ? 'yes' : 'NO'} |`);
+  }
+  return { fsyncPerSecond, results, recovery };
 }
 
 function printConnectionTables(idle: IdleResult[], limits: FileLimitResult[]): void {

@@ -15,6 +15,8 @@ export interface BrokerTarget {
   stop(): Promise<void>;
   /** Kills without a clean shutdown (crash tests). */
   kill(): Promise<void>;
+  /** The last lines the broker printed. */
+  output(): string;
 }
 
 export interface TargetOptions {
@@ -77,7 +79,7 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs: number,
   }
 }
 
-function wrap(name: string, port: number, child: ChildProcess, pid: () => number): BrokerTarget {
+function wrap(name: string, port: number, child: ChildProcess, pid: () => number, output: () => string): BrokerTarget {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     name,
@@ -85,6 +87,7 @@ function wrap(name: string, port: number, child: ChildProcess, pid: () => number
     get pid() {
       return pid();
     },
+    output,
     cpuSeconds: () => procCpuSeconds(pid()),
     rss: () => procRss(pid()),
     stop: async () => {
@@ -110,7 +113,7 @@ const CLI = new URL('../bin/amq-sim.js', import.meta.url).pathname;
 export async function startAmqSim(o: TargetOptions, extraArgs: string[] = []): Promise<BrokerTarget> {
   const port = await freePort();
   if (!o.keepStore) rmSync(o.storeDir, { recursive: true, force: true });
-  const args = [CLI, 'broker', '--name', 'bench', '--stomp', `stomp://127.0.0.1:${port}`, '--log-level', 'warn', '--log-format', 'json'];
+  const args = [CLI, 'broker', '--name', 'bench', '--stomp', `stomp://127.0.0.1:${port}`, '--log-level', 'info', '--log-format', 'json'];
   if (o.persistent) args.push('--store', o.storeDir);
   else args.push('--no-persistent');
   if (o.syncStrategy) args.push('--journal-disk-sync-strategy', o.syncStrategy);
@@ -121,7 +124,7 @@ export async function startAmqSim(o: TargetOptions, extraArgs: string[] = []): P
   child.stdout!.on('data', (d) => (out = (out + d).slice(-20_000)));
   child.stderr!.on('data', (d) => (out = (out + d).slice(-20_000)));
   await waitForPort(port, child, 120_000, () => out);
-  return wrap('amq-sim', port, child, () => child.pid!);
+  return wrap('amq-sim', port, child, () => child.pid!, () => out);
 }
 
 export const ACTIVEMQ_JAR = '/usr/share/activemq/bin/activemq.jar';
@@ -176,5 +179,5 @@ export async function startActiveMQ(o: TargetOptions): Promise<BrokerTarget> {
   child.stdout!.on('data', (d) => (out = (out + d).slice(-20_000)));
   child.stderr!.on('data', (d) => (out = (out + d).slice(-20_000)));
   await waitForPort(port, child, 120_000, () => out);
-  return wrap('ActiveMQ 5.17', port, child, () => child.pid!);
+  return wrap('ActiveMQ 5.17', port, child, () => child.pid!, () => out);
 }

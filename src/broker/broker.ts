@@ -112,9 +112,14 @@ export class Broker {
   private async run(specs: TransportConnectorSpec[]): Promise<void> {
     const name = `amq-sim ${VERSION} (${this.config.brokerName}, ${this.brokerId})`;
     this.logger.info(`Using Persistence Adapter: ${JSON.stringify(this.store.describe())}`);
+    const t0 = performance.now();
     const state = await this.store.recover();
-    this.router.recover(state, (record) => this.durableFilter(record.selector, record.noLocal));
-    this.logger.info({ operations: state.operations, seconds: state.seconds }, `Recovery replayed ${state.operations} operations from the journal in ${state.seconds.toFixed(3)} seconds.`);
+    const recovered = this.router.recover(state, (record) => this.durableFilter(record.selector, record.noLocal));
+    const seconds = (performance.now() - t0) / 1000;
+    this.logger.info(
+      { operations: state.operations, seconds, messages: recovered },
+      `Recovery replayed ${state.operations} operations from the journal in ${seconds.toFixed(3)} seconds.`,
+    );
     this.logger.info(`${name} is starting`);
     try {
       for (const spec of specs) await this.openConnector(spec);

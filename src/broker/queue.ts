@@ -20,7 +20,7 @@ export interface QueueEnvironment {
   readonly maximumRedeliveries: number;
   expired(queue: Queue, message: BrokerMessage): void;
   deadLetter(queue: Queue, message: BrokerMessage, reason: string): void;
-  /** Called when the held bytes change, for the broker's memory limit. */
+  /** Called when the bytes of pending non-persistent messages change, for the broker's memory limit. */
   memoryChanged(delta: number): void;
 }
 
@@ -107,7 +107,7 @@ export class Queue {
       }
     }
     this.pending.push(message);
-    this.env.memoryChanged(message.size);
+    this.held(message, 1);
     this.dispatch();
   }
 
@@ -137,7 +137,7 @@ export class Queue {
         continue;
       }
       this.pending.unshift(m);
-      this.env.memoryChanged(m.size);
+      this.held(m, 1);
     }
     this.dispatch();
   }
@@ -163,7 +163,7 @@ export class Queue {
   purge(): number {
     const all = this.pending.clear();
     for (const m of all) {
-      this.env.memoryChanged(-m.size);
+      this.held(m, -1);
       this.unstore(m);
     }
     return all.length;
@@ -206,7 +206,7 @@ export class Queue {
     const now = Date.now();
     while (this.pending.size > 0) {
       const head = this.pending.shift()!;
-      this.env.memoryChanged(-head.size);
+      this.held(head, -1);
       if (head.isExpired(now)) {
         this.expireTaken(head);
         continue;
@@ -217,7 +217,7 @@ export class Queue {
         continue;
       }
       this.pending.unshift(head);
-      this.env.memoryChanged(head.size);
+      this.held(head, 1);
       if (this.anyCapacity()) this.dispatchPastBlockedHead(now);
       return;
     }
@@ -240,9 +240,18 @@ export class Queue {
       return true;
     });
     for (const [consumer, m] of taken) {
-      this.env.memoryChanged(-m.size);
+      this.held(m, -1);
       if (!consumer) this.expireTaken(m);
     }
+  }
+
+  /**
+   * Non-persistent messages count against the broker's memory limit.
+   * Persistent ones are in the store too and are bounded by it, as in
+   * ActiveMQ, where they would be paged out of memory.
+   */
+  private held(m: BrokerMessage, sign: 1 | -1): void {
+    if (!m.persistent) this.env.memoryChanged(sign * m.size);
   }
 
   private expireTaken(m: BrokerMessage): void {

@@ -381,8 +381,9 @@ export class MessageRouter implements QueueEnvironment {
 
   // ---- recovery ----
 
-  /** Rebuilds destinations, queue contents and durable subscriptions from the store. */
-  recover(state: RecoveredState, filterFor: (record: DurableSubscriptionRecord) => (m: BrokerMessage) => boolean): void {
+  /** Rebuilds destinations, queue contents and durable subscriptions from the store; returns the messages recovered. */
+  recover(state: RecoveredState, filterFor: (record: DurableSubscriptionRecord) => (m: BrokerMessage) => boolean): number {
+    let count = 0;
     for (const key of state.destinations) {
       const dest = destinationFromKey(key);
       if (dest.type === 'queue') this.queue(dest, true);
@@ -391,12 +392,19 @@ export class MessageRouter implements QueueEnvironment {
     for (const [key, stored] of state.queues) {
       const dest = destinationFromKey(key);
       const q = this.queue(dest, true);
-      for (const s of stored) q.enqueueStored(fromStored(s, dest));
+      for (const s of stored) {
+        q.enqueueStored(fromStored(s, dest));
+        count++;
+      }
     }
     for (const { record, pending } of state.subscriptions) {
       const sub = this.createDurable(record, filterFor(record));
-      for (const p of pending) sub.queue.enqueueStored(fromStored(p.message, destinationFromKey(p.destination)));
+      for (const p of pending) {
+        sub.queue.enqueueStored(fromStored(p.message, destinationFromKey(p.destination)));
+        count++;
+      }
     }
+    return count;
   }
 }
 

@@ -254,6 +254,8 @@ export class StompConnection implements StompNameResolver {
     const check = (): void => {
       this.partialFrameTimer = null;
       if (!this.parser.midFrame || this.state === 'closed') return;
+      // While flow control holds the socket, the missing bytes are ours to read, not the client's to send.
+      if (this.readPaused) this.lastReadAt = Date.now();
       const idle = Date.now() - this.lastReadAt;
       if (idle >= this.options.partialFrameTimeout) {
         this.fail(new ProtocolError('Incomplete frame', `A frame was started and no byte of it arrived for ${this.options.partialFrameTimeout} ms`));

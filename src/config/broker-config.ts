@@ -21,6 +21,7 @@ export interface StoreConfig {
   journalDiskSyncInterval: number;
   checkpointInterval: number;
   cleanupInterval: number;
+  checkForCorruptJournalFiles: boolean;
 }
 
 export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = {
@@ -34,6 +35,7 @@ export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = {
     journalDiskSyncInterval: 1000,
     checkpointInterval: 5000,
     cleanupInterval: 30_000,
+    checkForCorruptJournalFiles: false,
   },
   policy: DEFAULT_POLICY,
 };
@@ -72,6 +74,7 @@ const BROKER_SHAPE: Shape = {
     journalDiskSyncInterval: 'number',
     checkpointInterval: 'number',
     cleanupInterval: 'number',
+    checkForCorruptJournalFiles: 'boolean',
   },
   policy: POLICY_SHAPE,
 };

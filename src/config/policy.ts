@@ -23,7 +23,7 @@ export interface DestinationPolicy {
   durableTopicPrefetch: number;
   /** Recent messages kept per topic for `activemq.retroactive` subscribers (ActiveMQ's FixedCountSubscriptionRecoveryPolicy). */
   retroactiveMessages: number;
-  /** Bytes of pending messages above which producers are paused (producer flow control). 0 = no limit. */
+  /** Bytes of pending non-persistent messages above which producers are paused (producer flow control). 0 = no limit. */
   memoryLimit: number;
 }
 

@@ -120,6 +120,12 @@ export class BinaryReader {
     return s;
   }
 
+  skipStr(): void {
+    const n = this.u32();
+    this.need(n);
+    this.pos += n;
+  }
+
   /** A view into the underlying buffer, not a copy. */
   bytes(): Buffer {
     const n = this.u32();

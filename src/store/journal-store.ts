@@ -26,6 +26,8 @@ export interface JournalStoreOptions {
   checkpointInterval?: number;
   /** KahaDB `cleanupInterval`, ms (default 30000; 0 = never). */
   cleanupInterval?: number;
+  /** KahaDB `checkForCorruptJournalFiles`: at start, checksum even the records the checkpoint points to (default false). */
+  checkForCorruptJournalFiles?: boolean;
   logger: Logger;
   /** Asked before every write and file deletion: why this process may no longer write, or null. */
   guard?: () => string | null;
@@ -39,6 +41,7 @@ export const STORE_DEFAULTS = {
   journalDiskSyncInterval: 1000,
   checkpointInterval: 5000,
   cleanupInterval: 30_000,
+  checkForCorruptJournalFiles: false,
 };
 
 export class JournalStore implements MessageStore {
@@ -64,7 +67,7 @@ export class JournalStore implements MessageStore {
 
   async recover(): Promise<RecoveredState> {
     mkdirSync(this.o.directory, { recursive: true });
-    const r = recoverJournal(this.o.directory, this.o.logger);
+    const r = await recoverJournal(this.o.directory, this.o.logger, { checkForCorruptJournalFiles: this.o.checkForCorruptJournalFiles });
     this.index = r.index;
     this.epoch = r.epoch + 1;
     this.journal = new Journal({
@@ -81,7 +84,7 @@ export class JournalStore implements MessageStore {
     // The first record of this master's first segment fences what the previous one wrote after this point.
     const mark = { epoch: this.epoch, fencedSegment: r.lastSegment, fencedEnd: r.lastEnd };
     await new Promise<void>((resolve, reject) =>
-      this.journal!.append((w) => encodeEpoch(w, mark), (loc) => this.index!.applyEpoch(mark, loc), (err) => (err ? reject(err) : resolve()), true),
+      this.journal!.append((w) => encodeEpoch(w, mark), (loc) => this.index!.applyEpoch(mark, loc), (err) => (err ? reject(err) : resolve())),
     );
     if (this.o.checkpointInterval > 0) {
       this.checkpointTimer = setInterval(() => this.considerCheckpoint(), this.o.checkpointInterval);
@@ -97,9 +100,7 @@ export class JournalStore implements MessageStore {
   write(op: StoreOp, done?: WriteCallback): void {
     const journal = this.journal;
     if (!journal) throw new Error('store is not open');
-    // Acks and dispatch marks need no sync of their own unless someone waits for them.
-    const durable = done !== undefined || (op.op !== 'remove' && op.op !== 'dispatched');
-    journal.append((w) => encodeOp(w, op), (loc) => this.index!.apply(op, loc), done, durable);
+    journal.append((w) => encodeOp(w, op), (loc) => this.index!.apply(op, loc), done);
   }
 
   commit(transactionId: string, ops: readonly StoreOp[], done?: WriteCallback): void {
@@ -109,7 +110,6 @@ export class JournalStore implements MessageStore {
       (w) => encodeTransaction(w, transactionId, ops),
       (loc) => ops.forEach((op, i) => this.index!.apply(op, { ...loc, op: i })),
       done,
-      true,
     );
   }
 

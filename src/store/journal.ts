@@ -1,11 +1,12 @@
 /**
  * The append side of the journal: records are gathered into batches, each
- * batch is written with one write() and, when the sync strategy asks for it,
- * one fdatasync(). Writes that arrive while a batch is being written and
- * synced form the next batch (group commit). Callbacks run in append order,
- * after their batch is as durable as the strategy promises.
+ * batch is written with one write(). Under `always` the segment is opened
+ * O_DSYNC, so that write returns once the batch is on disk; writes that arrive
+ * meanwhile form the next batch (group commit). Under `periodic` a timer runs
+ * fdatasync; under `never` the OS decides. Callbacks run in append order once
+ * their batch is written.
  */
-import { promises as fs } from 'node:fs';
+import fs, { constants } from 'node:fs';
 import { join } from 'node:path';
 import { BinaryWriter } from './binary.js';
 import type { Location } from './live-index.js';
@@ -43,7 +44,6 @@ interface Batch {
   records: BinaryWriter;
   callbacks: WriteCallback[];
   located: Array<() => void>;
-  durable: boolean;
   sealed: boolean;
 }
 
@@ -54,7 +54,7 @@ export class Journal {
   /** End of the last batch written. */
   private segment: number;
   private offset = SEGMENT_HEADER;
-  private fd: fs.FileHandle | null = null;
+  private fd = -1;
   private fdSegment = -1;
   private pumping = false;
   private scheduled = false;
@@ -67,7 +67,7 @@ export class Journal {
   constructor(private readonly o: JournalOptions) {
     this.segment = o.firstSegment;
     if (o.syncStrategy === 'periodic') {
-      this.syncTimer = setInterval(() => void this.periodicSync(), o.syncInterval);
+      this.syncTimer = setInterval(() => this.periodicSync(), o.syncInterval);
       this.syncTimer.unref();
     }
   }
@@ -91,7 +91,7 @@ export class Journal {
    * offset there; `located` runs with its final location when the batch is
    * written (the index follows the journal).
    */
-  append(encode: (w: BinaryWriter) => number, located: (loc: Location) => void, done: WriteCallback | undefined, durable: boolean): void {
+  append(encode: (w: BinaryWriter) => number, located: (loc: Location) => void, done?: WriteCallback): void {
     if (this.failure) {
       done?.(this.failure);
       return;
@@ -113,7 +113,6 @@ export class Journal {
     const loc: Location = { segment: batch.segment, offset: batch.offset + at, op: -1 };
     batch.located.push(() => located(loc));
     if (done) batch.callbacks.push(done);
-    if (durable) batch.durable = true;
     this.schedule();
   }
 
@@ -128,7 +127,7 @@ export class Journal {
   private newBatch(segment: number, offset: number): Batch {
     const records = this.spare.pop() ?? new BinaryWriter(64 * 1024);
     records.length = 0;
-    const batch: Batch = { segment, offset, records, callbacks: [], located: [], durable: false, sealed: false };
+    const batch: Batch = { segment, offset, records, callbacks: [], located: [], sealed: false };
     this.batches.push(batch);
     return batch;
   }
@@ -136,76 +135,92 @@ export class Journal {
   private schedule(): void {
     if (this.pumping || this.scheduled) return;
     this.scheduled = true;
-    // Everything appended in this turn of the event loop joins the batch.
-    setImmediate(() => {
+    // Everything appended before control returns to the event loop (all the frames of one read) joins the batch.
+    process.nextTick(() => {
       this.scheduled = false;
-      void this.pump();
+      if (!this.pumping) {
+        this.pumping = true;
+        this.next();
+      }
     });
   }
 
-  private async pump(): Promise<void> {
-    if (this.pumping) return;
-    this.pumping = true;
-    try {
-      while (this.batches.length > 0 && !this.failure) {
-        const batch = this.batches[0];
-        batch.sealed = true;
-        const reason = this.o.guard();
-        if (reason) throw new JournalFencedError(reason);
-        for (const located of batch.located) located();
-        if (batch.segment !== this.fdSegment) await this.openSegment(batch.segment);
-        const length = batch.records.length;
-        if (length > 0) await this.fd!.write(batch.records.buf, 0, length, batch.offset);
-        this.bytesWritten += length;
-        if (batch.durable && this.o.syncStrategy === 'always') await this.fd!.datasync();
-        else if (length > 0) this.dirty = true;
-        this.batches.shift();
-        this.segment = batch.segment;
-        this.offset = batch.offset + length;
-        if (this.spare.length < 4 && batch.records.buf.length <= 4 * 1024 * 1024) this.spare.push(batch.records);
-        for (const cb of batch.callbacks) cb();
-        this.o.onFlushed?.({ segment: batch.segment, offset: batch.offset + length });
-      }
-    } catch (err) {
-      this.fail(err as Error);
-    } finally {
+  /** Writes the oldest batch, then the next: batches that filled up meanwhile go out together. */
+  private next(): void {
+    const batch = this.batches[0];
+    if (!batch || this.failure) {
       this.pumping = false;
-      if (this.batches.length === 0) for (const w of this.idleWaiters.splice(0)) w();
-      else if (!this.failure) this.schedule();
+      for (const w of this.idleWaiters.splice(0)) w();
+      return;
     }
+    batch.sealed = true;
+    const reason = this.o.guard();
+    if (reason) return this.fail(new JournalFencedError(reason));
+    for (const located of batch.located) located();
+    if (batch.segment !== this.fdSegment) {
+      this.openSegment(batch.segment, (err) => (err ? this.fail(err) : this.writeBatch(batch)));
+      return;
+    }
+    this.writeBatch(batch);
   }
 
-  private async openSegment(id: number): Promise<void> {
-    if (this.fd) {
-      // Leaving a segment: make it durable before moving on (KahaDB syncs on roll-over).
-      if (this.o.syncStrategy !== 'never') await this.fd.datasync();
-      await this.fd.close();
-    }
-    // O_EXCL: if another process created this segment, it is writing this store.
-    try {
-      this.fd = await fs.open(join(this.o.directory, segmentName(id)), 'wx');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new JournalFencedError(`segment ${segmentName(id)} was created by another broker`);
-      throw err;
-    }
-    this.fdSegment = id;
-    await this.fd.write(encodeSegmentHeader({ epoch: this.o.epoch, id }), 0, SEGMENT_HEADER, 0);
+  private writeBatch(batch: Batch): void {
+    const length = batch.records.length;
+    if (length === 0) return this.batchWritten(batch, 0);
+    fs.write(this.fd, batch.records.buf, 0, length, batch.offset, (err) => {
+      if (err) return this.fail(err);
+      // Under `always` the file is opened O_DSYNC: the write returns once the data is on disk.
+      if (this.o.syncStrategy !== 'always') this.dirty = true;
+      this.batchWritten(batch, length);
+    });
   }
 
-  private async periodicSync(): Promise<void> {
-    if (!this.dirty || !this.fd || this.failure) return;
+  private batchWritten(batch: Batch, length: number): void {
+    this.bytesWritten += length;
+    this.batches.shift();
+    this.segment = batch.segment;
+    this.offset = batch.offset + length;
+    if (this.spare.length < 4 && batch.records.buf.length <= 4 * 1024 * 1024) this.spare.push(batch.records);
+    for (const cb of batch.callbacks) cb();
+    this.o.onFlushed?.({ segment: batch.segment, offset: batch.offset + length });
+    this.next();
+  }
+
+  private openSegment(id: number, done: (err?: Error) => void): void {
+    const open = () => {
+      // O_EXCL: if another process created this segment, it is writing this store.
+      const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (this.o.syncStrategy === 'always' ? constants.O_DSYNC : 0);
+      fs.open(join(this.o.directory, segmentName(id)), flags, 0o644, (err, fd) => {
+        if (err) return done(err.code === 'EEXIST' ? new JournalFencedError(`segment ${segmentName(id)} was created by another broker`) : err);
+        this.fd = fd;
+        this.fdSegment = id;
+        const header = encodeSegmentHeader({ epoch: this.o.epoch, id });
+        fs.write(fd, header, 0, header.length, 0, (e) => done(e ?? undefined));
+      });
+    };
+    if (this.fd < 0) return open();
+    // Leaving a segment: make it durable before moving on (KahaDB syncs on roll-over).
+    const old = this.fd;
+    this.fd = -1;
+    const close = () => fs.close(old, () => open());
+    if (this.o.syncStrategy === 'periodic') fs.fdatasync(old, close);
+    else close();
+  }
+
+  private periodicSync(): void {
+    if (!this.dirty || this.fd < 0 || this.failure) return;
     this.dirty = false;
-    try {
-      await this.fd.datasync();
-    } catch (err) {
-      this.fail(err as Error);
-    }
+    fs.fdatasync(this.fd, (err) => {
+      if (err) this.fail(err);
+    });
   }
 
   /** Makes everything written so far durable, whatever the strategy. */
   async sync(): Promise<void> {
     await this.idle();
-    if (this.fd && !this.failure) await this.fd.datasync();
+    if (this.fd < 0 || this.failure) return;
+    const fd = this.fd;
+    await new Promise<void>((resolve) => fs.fdatasync(fd, () => resolve()));
   }
 
   /** Resolves when no batch is waiting or being written. */
@@ -215,20 +230,23 @@ export class Journal {
   }
 
   private fail(err: Error): void {
-    if (this.failure) return;
-    this.failure = err;
-    for (const b of this.batches.splice(0)) for (const cb of b.callbacks) cb(err);
+    if (!this.failure) {
+      this.failure = err;
+      this.o.onFailure(err);
+    }
+    for (const b of this.batches.splice(0)) for (const cb of b.callbacks) cb(this.failure);
+    this.pumping = false;
     for (const w of this.idleWaiters.splice(0)) w();
-    this.o.onFailure(err);
   }
 
   async close(): Promise<void> {
     if (this.syncTimer) clearInterval(this.syncTimer);
     await this.idle();
-    if (this.fd) {
-      if (!this.failure && this.o.syncStrategy !== 'never') await this.fd.datasync().catch(() => undefined);
-      await this.fd.close().catch(() => undefined);
-      this.fd = null;
+    if (this.fd >= 0) {
+      if (!this.failure && this.o.syncStrategy === 'periodic') await this.sync();
+      const fd = this.fd;
+      this.fd = -1;
+      await new Promise<void>((resolve) => fs.close(fd, () => resolve()));
     }
   }
 }

@@ -10,7 +10,7 @@
  */
 import { BinaryReader, BinaryWriter } from './binary.js';
 import type { EpochMark } from './records.js';
-import type { DurableSubscriptionRecord, StoredMessage, StoreOp } from './types.js';
+import type { DurableSubscriptionRecord, StoreOp } from './types.js';
 
 export interface Location {
   segment: number;
@@ -28,11 +28,20 @@ export interface SegmentStats {
   targets: Set<number>;
 }
 
-export interface QueueEntry {
-  loc: Location;
-  dispatched: boolean;
-  /** The decoded message, kept only while recovering (see `retainMessages`). */
-  message?: StoredMessage;
+/**
+ * A queue message's record as one number (segment × 2^32 + offset): there may
+ * be millions of them, and a number costs the heap nothing.
+ */
+export type PackedLocation = number;
+
+const SEGMENT_UNIT = 4294967296;
+
+export function packLocation(loc: Location): PackedLocation {
+  return loc.segment * SEGMENT_UNIT + loc.offset;
+}
+
+export function packedSegment(p: PackedLocation): number {
+  return Math.floor(p / SEGMENT_UNIT);
 }
 
 export interface TopicEntry {
@@ -41,17 +50,18 @@ export interface TopicEntry {
   loc: Location;
   subscriptions: Set<string>;
   dispatched: Set<string>;
-  message?: StoredMessage;
 }
 
 export class LiveIndex {
   readonly segments = new Map<number, SegmentStats>();
   readonly destinations = new Map<string, Location>();
-  readonly queues = new Map<string, Map<string, QueueEntry>>();
+  readonly queues = new Map<string, Map<string, PackedLocation>>();
+  /** Queue messages added inside a transaction record: their index in it (by `topicKey`). Few. */
+  readonly queueTxOps = new Map<string, number>();
+  /** Queue messages marked dispatched (by `topicKey`). Few: at most what consumers hold unacknowledged. */
+  readonly queueDispatched = new Set<string>();
   readonly topicMessages = new Map<string, TopicEntry>();
   readonly subscriptions = new Map<string, { record: DurableSubscriptionRecord; loc: Location }>();
-  /** While replaying, entries keep their decoded message so it need not be read again. */
-  retainMessages = false;
 
   stats(segment: number): SegmentStats {
     let s = this.segments.get(segment);
@@ -66,36 +76,66 @@ export class LiveIndex {
   }
 
   private lose(loc: Location, meta = false): void {
-    const s = this.stats(loc.segment);
+    this.loseIn(loc.segment, meta);
+  }
+
+  private loseIn(segment: number, meta = false): void {
+    const s = this.stats(segment);
     s.live--;
     if (meta) s.meta--;
   }
 
   private refer(from: Location, to: Location): void {
-    if (from.segment !== to.segment) this.stats(from.segment).targets.add(to.segment);
+    this.referTo(from, to.segment);
+  }
+
+  private referTo(from: Location, segment: number): void {
+    if (from.segment !== segment) this.stats(from.segment).targets.add(segment);
+  }
+
+  /** Where a pending queue message's record is, and whether it was dispatched. */
+  queueEntry(destination: string, messageId: string, packed: PackedLocation): { loc: Location; dispatched: boolean } {
+    const key = this.queueTxOps.size > 0 || this.queueDispatched.size > 0 ? topicKey(destination, messageId) : '';
+    const segment = packedSegment(packed);
+    return {
+      loc: { segment, offset: packed - segment * SEGMENT_UNIT, op: this.queueTxOps.get(key) ?? -1 },
+      dispatched: this.queueDispatched.has(key),
+    };
+  }
+
+  private forgetQueueEntry(destination: string, messageId: string): void {
+    if (this.queueTxOps.size === 0 && this.queueDispatched.size === 0) return;
+    const key = topicKey(destination, messageId);
+    this.queueTxOps.delete(key);
+    this.queueDispatched.delete(key);
   }
 
   applyEpoch(mark: EpochMark, loc: Location): void {
     if (mark.fencedSegment !== loc.segment) this.stats(loc.segment).targets.add(mark.fencedSegment);
   }
 
+  /** A message was added (to a queue, or to a topic for the named durable subscriptions). A second add of an id is ignored. */
+  add(destination: string, messageId: string, subscriptions: readonly string[] | undefined, loc: Location): void {
+    if (subscriptions) {
+      const key = topicKey(destination, messageId);
+      if (this.topicMessages.has(key) || subscriptions.length === 0) return;
+      this.topicMessages.set(key, { destination, messageId, loc, subscriptions: new Set(subscriptions), dispatched: new Set() });
+      this.gain(loc);
+      return;
+    }
+    let q = this.queues.get(destination);
+    if (!q) this.queues.set(destination, (q = new Map()));
+    if (q.has(messageId)) return;
+    q.set(messageId, packLocation(loc));
+    if (loc.op >= 0) this.queueTxOps.set(topicKey(destination, messageId), loc.op);
+    this.gain(loc);
+  }
+
   apply(op: StoreOp, loc: Location): void {
     switch (op.op) {
-      case 'add': {
-        if (op.subscriptions) {
-          const key = topicKey(op.destination, op.message.id);
-          if (this.topicMessages.has(key) || op.subscriptions.length === 0) return;
-          this.topicMessages.set(key, { destination: op.destination, messageId: op.message.id, loc, subscriptions: new Set(op.subscriptions), dispatched: new Set(), message: this.retainMessages ? op.message : undefined });
-          this.gain(loc);
-          return;
-        }
-        let q = this.queues.get(op.destination);
-        if (!q) this.queues.set(op.destination, (q = new Map()));
-        if (q.has(op.message.id)) return;
-        q.set(op.message.id, { loc, dispatched: false, message: this.retainMessages ? op.message : undefined });
-        this.gain(loc);
+      case 'add':
+        this.add(op.destination, op.message.id, op.subscriptions, loc);
         return;
-      }
       case 'remove': {
         if (op.subscription !== undefined) {
           const key = topicKey(op.destination, op.messageId);
@@ -110,11 +150,12 @@ export class LiveIndex {
           return;
         }
         const q = this.queues.get(op.destination);
-        const e = q?.get(op.messageId);
-        if (!q || !e) return;
+        const packed = q?.get(op.messageId);
+        if (!q || packed === undefined) return;
         q.delete(op.messageId);
-        this.lose(e.loc);
-        this.refer(loc, e.loc);
+        this.forgetQueueEntry(op.destination, op.messageId);
+        this.loseIn(packedSegment(packed));
+        this.referTo(loc, packedSegment(packed));
         return;
       }
       case 'dispatched': {
@@ -125,10 +166,10 @@ export class LiveIndex {
           this.refer(loc, e.loc);
           return;
         }
-        const e = this.queues.get(op.destination)?.get(op.messageId);
-        if (!e) return;
-        e.dispatched = true;
-        this.refer(loc, e.loc);
+        const packed = this.queues.get(op.destination)?.get(op.messageId);
+        if (packed === undefined) return;
+        this.queueDispatched.add(topicKey(op.destination, op.messageId));
+        this.referTo(loc, packedSegment(packed));
         return;
       }
       case 'add-subscription': {
@@ -171,9 +212,10 @@ export class LiveIndex {
         }
         const q = this.queues.get(op.destination);
         if (q) {
-          for (const e of q.values()) {
-            this.lose(e.loc);
-            this.refer(loc, e.loc);
+          for (const [id, packed] of q) {
+            this.forgetQueueEntry(op.destination, id);
+            this.loseIn(packedSegment(packed));
+            this.referTo(loc, packedSegment(packed));
           }
           this.queues.delete(op.destination);
         }
@@ -234,12 +276,18 @@ export class LiveIndex {
     for (const [d, q] of this.queues) {
       w.str(d);
       w.u32(q.size);
-      for (const [id, e] of q) {
+      for (const [id, packed] of q) {
         w.str(id);
-        loc(e.loc);
-        w.u8(e.dispatched ? 1 : 0);
+        w.f64(packed);
       }
     }
+    w.u32(this.queueTxOps.size);
+    for (const [key, op] of this.queueTxOps) {
+      w.str(key);
+      w.u32(op);
+    }
+    w.u32(this.queueDispatched.size);
+    for (const key of this.queueDispatched) w.str(key);
     w.u32(this.topicMessages.size);
     for (const e of this.topicMessages.values()) {
       w.str(e.destination);
@@ -274,13 +322,18 @@ export class LiveIndex {
     }
     for (let n = r.u32(); n > 0; n--) {
       const d = r.str();
-      const q = new Map<string, QueueEntry>();
+      const q = new Map<string, PackedLocation>();
       for (let m = r.u32(); m > 0; m--) {
         const id = r.str();
-        q.set(id, { loc: loc(), dispatched: r.u8() === 1 });
+        q.set(id, r.f64());
       }
       index.queues.set(d, q);
     }
+    for (let n = r.u32(); n > 0; n--) {
+      const key = r.str();
+      index.queueTxOps.set(key, r.u32());
+    }
+    for (let n = r.u32(); n > 0; n--) index.queueDispatched.add(r.str());
     for (let n = r.u32(); n > 0; n--) {
       const destination = r.str();
       const messageId = r.str();

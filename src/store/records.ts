@@ -65,9 +65,14 @@ function writePairs(w: BinaryWriter, pairs: Record<string, string>): void {
   }
 }
 
+const NO_PAIRS: Record<string, string> = Object.freeze(Object.create(null));
+const NO_PATH: readonly string[] = Object.freeze([]);
+
+/** Header maps are read-only once stored, so messages without headers share one empty map. */
 function readPairs(r: BinaryReader): Record<string, string> {
-  const out: Record<string, string> = Object.create(null);
   const n = r.u32();
+  if (n === 0) return NO_PAIRS;
+  const out: Record<string, string> = Object.create(null);
   for (let i = 0; i < n; i++) {
     const k = r.str();
     out[k] = r.str();
@@ -91,14 +96,25 @@ function writeMessage(w: BinaryWriter, m: StoredMessage): void {
   w.bytes(m.body);
 }
 
-function readMessage(r: BinaryReader): StoredMessage {
-  const id = r.str();
+/** `id`, when the caller has the message id already: it is skipped, and that string is used. */
+function readMessage(r: BinaryReader, knownId?: string): StoredMessage {
+  let id: string;
+  if (knownId === undefined) id = r.str();
+  else {
+    r.skipStr();
+    id = knownId;
+  }
   const priority = r.u8();
   const expiration = r.f64();
   const timestamp = r.f64();
   const redeliveryCounter = r.u32();
-  const brokerPath: string[] = [];
-  for (let n = r.u16(); n > 0; n--) brokerPath.push(r.str());
+  let brokerPath = NO_PATH;
+  const hops = r.u16();
+  if (hops > 0) {
+    const path: string[] = [];
+    for (let n = hops; n > 0; n--) path.push(r.str());
+    brokerPath = path;
+  }
   const headers = readPairs(r);
   const brokerHeaders = r.u8() === 1 ? readPairs(r) : undefined;
   const body = r.bytes();
@@ -219,6 +235,25 @@ export function encodeEpoch(w: BinaryWriter, mark: EpochMark): number {
     x.u32(mark.fencedSegment);
     x.f64(mark.fencedEnd);
   });
+}
+
+/** What recovery needs of an Add record to index it, without decoding the message. */
+export function peekAdd(payload: Buffer): { destination: string; subscriptions: string[] | undefined; messageId: string } {
+  const r = new BinaryReader(payload);
+  const destination = r.str();
+  const subs: string[] = [];
+  for (let n = r.u16(); n > 0; n--) subs.push(r.str());
+  const forSubscriptions = r.u8() === 1;
+  return { destination, subscriptions: forSubscriptions ? subs : undefined, messageId: r.str() };
+}
+
+/** The message of an Add record, skipping what recovery already knows. */
+export function readAddedMessage(payload: Buffer, id: string): StoredMessage {
+  const r = new BinaryReader(payload);
+  r.skipStr();
+  for (let n = r.u16(); n > 0; n--) r.skipStr();
+  r.u8();
+  return readMessage(r, id);
 }
 
 /** Decodes a record's payload (its checksum already verified). */

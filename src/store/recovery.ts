@@ -5,13 +5,14 @@
  * over, and rebuild what the broker needs: pending messages in order, durable
  * subscriptions with theirs, destinations.
  */
-import { closeSync, openSync, readFileSync, readSync, truncateSync } from 'node:fs';
+import { closeSync, openSync, readSync, truncateSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../config/logger.js';
 import { readCheckpoint } from './checkpoint.js';
-import { LiveIndex, type Location } from './live-index.js';
-import { decodeRecord, type EpochMark, RECORD_HEADER, RecordType } from './records.js';
-import { listSegments, readSegmentHeader, scanSegment, SEGMENT_HEADER, segmentName } from './segment.js';
+import { LiveIndex, type Location, type PackedLocation } from './live-index.js';
+import { decodeRecord, type EpochMark, peekAdd, readAddedMessage, RECORD_HEADER, RECORD_MAGIC, RecordType } from './records.js';
+import { listSegments, readSegmentHeader, recordLengthAt, scanSegment, SEGMENT_HEADER, segmentName } from './segment.js';
 import type { RecoveredState, StoredMessage, StoreOp } from './types.js';
 
 export interface JournalRecovery {
@@ -44,16 +45,21 @@ function readSegmentStart(path: string): { epoch: number; mark: EpochMark | null
   }
 }
 
-export function recoverJournal(directory: string, logger: Logger): JournalRecovery {
+export interface RecoveryOptions {
+  /** KahaDB `checkForCorruptJournalFiles`: also checksum the records the checkpoint points to (default false). */
+  checkForCorruptJournalFiles?: boolean;
+}
+
+export async function recoverJournal(directory: string, logger: Logger, options: RecoveryOptions = {}): Promise<JournalRecovery> {
   const t0 = performance.now();
   const segments = listSegments(directory);
   const present = new Set(segments);
-  const files = new Map<number, Buffer>();
-  const file = (s: number): Buffer => {
-    let b = files.get(s);
-    if (!b) files.set(s, (b = readFileSync(join(directory, segmentName(s)))));
-    return b;
-  };
+  // Read every segment (in parallel) before building the index: the big buffers are allocated while
+  // the heap is still small, so the garbage collections they trigger are cheap.
+  const contents = await Promise.all(segments.map((s) => readFile(join(directory, segmentName(s)))));
+  const files = new Map<number, Buffer>(segments.map((s, i) => [s, contents[i]]));
+  const cp = readCheckpoint(directory);
+  const file = (s: number): Buffer | undefined => files.get(s);
 
   let epoch = 0;
   const fences = new Map<number, number>();
@@ -69,7 +75,6 @@ export function recoverJournal(directory: string, logger: Logger): JournalRecove
 
   let index = new LiveIndex();
   let from = { segment: segments[0] ?? 0, offset: SEGMENT_HEADER };
-  const cp = readCheckpoint(directory);
   if (cp.kind === 'ok') {
     index = cp.checkpoint.index;
     epoch = Math.max(epoch, cp.checkpoint.epoch);
@@ -80,14 +85,13 @@ export function recoverJournal(directory: string, logger: Logger): JournalRecove
   }
   logger.info({ segment: from.segment, offset: from.offset }, `Recovering from the journal @${segmentName(from.segment)}:${from.offset}`);
 
-  index.retainMessages = true;
   let operations = 0;
   let lastEnd = 0;
   const lastSegment = segments.length > 0 ? segments[segments.length - 1] : 0;
   for (const s of segments) {
     if (s < from.segment) continue;
     const name = segmentName(s);
-    const buf = file(s);
+    const buf = files.get(s)!;
     if (buf.length >= SEGMENT_HEADER && !readSegmentHeader(buf)) logger.warn({ file: name }, `Journal file ${name} has a damaged header; its records are read anyway`);
     const start = s === from.segment ? Math.max(from.offset, SEGMENT_HEADER) : SEGMENT_HEADER;
     const fence = fences.get(s);
@@ -122,34 +126,46 @@ export function recoverJournal(directory: string, logger: Logger): JournalRecove
       }
     }
   }
-  index.retainMessages = false;
-
-  const state = buildState(index, (loc) => readMessage(file, loc, present), logger);
+  const state = buildState(index, (loc, id) => readMessage(file, loc, options.checkForCorruptJournalFiles ?? false, id), logger);
   state.operations = operations;
   state.seconds = (performance.now() - t0) / 1000;
   return { index, state, epoch, lastSegment, lastEnd };
 }
 
 function applyRecord(index: LiveIndex, type: number, payload: Buffer, loc: Location): void {
+  if (type === RecordType.Add) {
+    // The message itself is decoded later, and only if it is still pending.
+    const a = peekAdd(payload);
+    index.add(a.destination, a.messageId, a.subscriptions, loc);
+    return;
+  }
   const d = decodeRecord(type, payload);
   if (d.type === 'op') index.apply(d.op, loc);
   else if (d.type === 'transaction') d.ops.forEach((op, i) => index.apply(op, { ...loc, op: i }));
   else index.applyEpoch(d.mark, loc);
 }
 
-function readMessage(file: (s: number) => Buffer, loc: Location, present: Set<number>): StoredMessage | null {
-  if (!present.has(loc.segment)) return null;
+/**
+ * The message of the Add record at `loc`. Records replayed in this recovery
+ * were verified as they were scanned; those the checkpoint points to are
+ * checksummed only with `verify` (KahaDB's checkForCorruptJournalFiles), and
+ * one that does not decode counts as corrupt either way.
+ */
+function readMessage(file: (s: number) => Buffer | undefined, loc: Location, verify: boolean, id: string): StoredMessage | null {
   const buf = file(loc.segment);
-  if (loc.offset + RECORD_HEADER > buf.length) return null;
-  const end = Math.min(buf.length, loc.offset + RECORD_HEADER + buf.readUInt32LE(loc.offset + 2));
-  let found: StoredMessage | null = null;
-  scanSegment(buf, loc.offset, end, (r) => {
-    if (r.offset !== loc.offset) return;
-    const d = decodeRecord(r.type, r.payload);
-    const op: StoreOp | undefined = d.type === 'op' ? d.op : d.type === 'transaction' ? d.ops[loc.op] : undefined;
-    if (op?.op === 'add') found = op.message;
-  }, () => {});
-  return found;
+  if (!buf || loc.offset + RECORD_HEADER > buf.length || buf.readUInt16BE(loc.offset) !== RECORD_MAGIC) return null;
+  const end = loc.offset + RECORD_HEADER + buf.readUInt32LE(loc.offset + 2);
+  if (end > buf.length || (verify && recordLengthAt(buf, loc.offset) < 0)) return null;
+  const type = buf[loc.offset + 6];
+  const payload = buf.subarray(loc.offset + RECORD_HEADER, end);
+  try {
+    if (type === RecordType.Add && loc.op < 0) return readAddedMessage(payload, id);
+    const d = decodeRecord(type, payload);
+    const op = d.type === 'transaction' ? d.ops[loc.op] : d.type === 'op' ? d.op : undefined;
+    return op?.op === 'add' ? op.message : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -161,7 +177,7 @@ function readMessage(file: (s: number) => Buffer, loc: Location, present: Set<nu
 function dropMissing(index: LiveIndex, present: Set<number>, logger: Logger): void {
   let dropped = 0;
   const gone = (l: Location) => !present.has(l.segment) && ++dropped > 0;
-  for (const q of index.queues.values()) for (const [id, e] of q) if (gone(e.loc)) q.delete(id);
+  for (const [dest, q] of index.queues) for (const [id, packed] of q) if (gone(index.queueEntry(dest, id, packed).loc)) q.delete(id);
   for (const [k, e] of index.topicMessages) if (gone(e.loc)) index.topicMessages.delete(k);
   for (const [id, e] of index.subscriptions) if (gone(e.loc)) index.subscriptions.delete(id);
   for (const [d, l] of index.destinations) if (gone(l)) index.destinations.delete(d);
@@ -169,42 +185,45 @@ function dropMissing(index: LiveIndex, present: Set<number>, logger: Logger): vo
   if (dropped > 0) logger.debug({ dropped }, 'Checkpoint entries in journal files collected since the checkpoint were dropped');
 }
 
-function buildState(index: LiveIndex, read: (loc: Location) => StoredMessage | null, logger: Logger): RecoveredState {
+/**
+ * The recovered state, read lazily: each pending message is decoded from its
+ * segment as the broker iterates, so it is garbage as soon as the broker has
+ * made its own message of it.
+ */
+function buildState(index: LiveIndex, read: (loc: Location, id: string) => StoredMessage | null, logger: Logger): RecoveredState {
   const withMarks = (m: StoredMessage, dispatched: boolean): StoredMessage => (dispatched ? { ...m, redeliveryCounter: m.redeliveryCounter + 1 } : m);
-  const queues = new Map<string, StoredMessage[]>();
-  for (const [dest, q] of index.queues) {
-    const list: StoredMessage[] = [];
-    for (const [id, e] of q) {
-      const m = e.message ?? read(e.loc);
-      e.message = undefined;
-      if (!m) {
-        logger.warn({ destination: dest, messageId: id }, `[${dest}] dropped: ${id} at corrupt location: ${segmentName(e.loc.segment)}:${e.loc.offset}`);
-        q.delete(id);
+  const dropped = (dest: string, id: string, loc: Location) =>
+    logger.warn({ destination: dest, messageId: id }, `[${dest}] dropped: ${id} at corrupt location: ${segmentName(loc.segment)}:${loc.offset}`);
+  function* queueMessages(dest: string, q: Map<string, PackedLocation>): Iterable<StoredMessage> {
+    for (const [id, packed] of q) {
+      const e = index.queueEntry(dest, id, packed);
+      const m = read(e.loc, id);
+      if (m) {
+        yield withMarks(m, e.dispatched);
         continue;
       }
-      list.push(withMarks(m, e.dispatched));
-    }
-    if (list.length > 0) queues.set(dest, list);
-  }
-  const pendingBySubscription = new Map<string, Array<{ destination: string; message: StoredMessage }>>();
-  for (const [key, e] of index.topicMessages) {
-    const m = e.message ?? read(e.loc);
-    e.message = undefined;
-    if (!m) {
-      logger.warn({ destination: e.destination, messageId: e.messageId }, `[${e.destination}] dropped: ${e.messageId} at corrupt location: ${segmentName(e.loc.segment)}:${e.loc.offset}`);
-      index.topicMessages.delete(key);
-      continue;
-    }
-    for (const sub of e.subscriptions) {
-      let list = pendingBySubscription.get(sub);
-      if (!list) pendingBySubscription.set(sub, (list = []));
-      list.push({ destination: e.destination, message: withMarks(m, e.dispatched.has(sub)) });
+      dropped(dest, id, e.loc);
+      index.apply({ op: 'remove', destination: dest, messageId: id }, e.loc);
     }
   }
+  function* subscriptionMessages(subscription: string): Iterable<{ destination: string; message: StoredMessage }> {
+    for (const e of [...index.topicMessages.values()]) {
+      if (!e.subscriptions.has(subscription)) continue;
+      const m = read(e.loc, e.messageId);
+      if (m) {
+        yield { destination: e.destination, message: withMarks(m, e.dispatched.has(subscription)) };
+        continue;
+      }
+      dropped(e.destination, e.messageId, e.loc);
+      index.apply({ op: 'remove', destination: e.destination, messageId: e.messageId, subscription }, e.loc);
+    }
+  }
+  const queues = new Map<string, Iterable<StoredMessage>>();
+  for (const [dest, q] of index.queues) if (q.size > 0) queues.set(dest, queueMessages(dest, q));
   return {
     destinations: [...new Set([...index.destinations.keys(), ...queues.keys()])],
     queues,
-    subscriptions: [...index.subscriptions.values()].map((s) => ({ record: s.record, pending: pendingBySubscription.get(s.record.id) ?? [] })),
+    subscriptions: [...index.subscriptions.values()].map((s) => ({ record: s.record, pending: subscriptionMessages(s.record.id) })),
     operations: 0,
     seconds: 0,
   };

@@ -61,6 +61,10 @@ export interface Damage {
 }
 
 /** Length of a valid record at `at`, or -1. */
+export function recordLengthAt(buf: Buffer, at: number): number {
+  return validRecordAt(buf, at, buf.length);
+}
+
 function validRecordAt(buf: Buffer, at: number, end: number): number {
   if (at + RECORD_HEADER > end || buf.readUInt16BE(at) !== RECORD_MAGIC) return -1;
   const len = buf.readUInt32LE(at + 2);

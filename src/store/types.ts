@@ -48,14 +48,18 @@ export type StoreOp =
 export interface RecoveredSubscription {
   record: DurableSubscriptionRecord;
   /** With the topic each was published to (a wildcard subscription spans several). */
-  pending: Array<{ destination: string; message: StoredMessage }>;
+  pending: Iterable<{ destination: string; message: StoredMessage }>;
 }
 
+/**
+ * What a store holds when opened. Message lists may be read from disk as they
+ * are iterated: iterate each once, before writing to the store.
+ */
 export interface RecoveredState {
   /** Destinations created and not removed, queues and topics. */
   destinations: string[];
   /** Each queue's pending messages in the order they were added. */
-  queues: Map<string, StoredMessage[]>;
+  queues: Map<string, Iterable<StoredMessage>>;
   subscriptions: RecoveredSubscription[];
   /** Operations replayed to get here. */
   operations: number;
@@ -69,8 +73,7 @@ export interface MessageStore {
   recover(): Promise<RecoveredState>;
   /**
    * Records one operation. `done` runs once it is as durable as the store
-   * promises, and callbacks run in the order the writes were made. Without
-   * `done`, a `remove` or `dispatched` may wait for the next durable write.
+   * promises, and callbacks run in the order the writes were made.
    */
   write(op: StoreOp, done?: WriteCallback): void;
   /** Records a transaction's operations all-or-nothing. */

@@ -52,7 +52,7 @@ export function storeContract(name: string, open: () => Promise<StoreHarness>): 
       await write(h.store, { op: 'remove', destination: 'queue://q', messageId: 'm3' });
       const state = await (await h.reopen()).recover();
       expect(state.destinations).toContain('queue://q');
-      const recovered = state.queues.get('queue://q')!;
+      const recovered = [...state.queues.get('queue://q')!];
       expect(recovered.map((m) => m.id)).toEqual(['m2', 'm4']);
       const r2 = recovered[0];
       expect({ ...r2.headers }).toEqual({ 'content-type': 'text/plain', 'x-unicode': 'ü✓' });
@@ -67,7 +67,7 @@ export function storeContract(name: string, open: () => Promise<StoreHarness>): 
       await write(h.store, { op: 'add', destination: 'queue://q', message: message('m1') });
       await write(h.store, { op: 'add', destination: 'queue://q', message: message('m1', { body: Buffer.from('other') }) });
       const state = await (await h.reopen()).recover();
-      expect(state.queues.get('queue://q')!.map((m) => m.body.toString())).toEqual(['body of m1']);
+      expect([...state.queues.get('queue://q')!].map((m) => m.body.toString())).toEqual(['body of m1']);
     });
 
     it('brings back a dispatched, unacknowledged message with one more redelivery', async () => {
@@ -77,7 +77,7 @@ export function storeContract(name: string, open: () => Promise<StoreHarness>): 
       await write(h.store, { op: 'add', destination: 'queue://q', message: message('m2') });
       await write(h.store, { op: 'dispatched', destination: 'queue://q', messageId: 'm1' });
       const state = await (await h.reopen()).recover();
-      expect(state.queues.get('queue://q')!.map((m) => [m.id, m.redeliveryCounter])).toEqual([
+      expect([...state.queues.get('queue://q')!].map((m) => [m.id, m.redeliveryCounter])).toEqual([
         ['m1', 1],
         ['m2', 0],
       ]);
@@ -97,8 +97,8 @@ export function storeContract(name: string, open: () => Promise<StoreHarness>): 
       const state = await (await h.reopen()).recover();
       const byKey = new Map(state.subscriptions.map((s) => [s.record.key, s]));
       expect(byKey.get('c:a')!.record).toEqual(a);
-      expect(byKey.get('c:a')!.pending.map((p) => p.message.id)).toEqual(['t2']);
-      expect(byKey.get('c:b')!.pending.map((p) => [p.destination, p.message.id, p.message.redeliveryCounter])).toEqual([['topic://news', 't1', 1]]);
+      expect([...byKey.get('c:a')!.pending].map((p) => p.message.id)).toEqual(['t2']);
+      expect([...byKey.get('c:b')!.pending].map((p) => [p.destination, p.message.id, p.message.redeliveryCounter])).toEqual([['topic://news', 't1', 1]]);
     });
 
     it('forgets a removed subscription and its messages, and a removed destination and its messages', async () => {
@@ -132,8 +132,8 @@ export function storeContract(name: string, open: () => Promise<StoreHarness>): 
         ),
       );
       const state = await (await h.reopen()).recover();
-      expect(state.queues.get('queue://q')!.map((m) => m.id)).toEqual(['t1']);
-      expect(state.queues.get('queue://r')!.map((m) => m.id)).toEqual(['t2']);
+      expect([...state.queues.get('queue://q')!].map((m) => m.id)).toEqual(['t1']);
+      expect([...state.queues.get('queue://r')!].map((m) => m.id)).toEqual(['t2']);
     });
 
     it('runs write callbacks in the order the writes were made', async () => {
