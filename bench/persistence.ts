@@ -1,5 +1,5 @@
 /** Persistence scenarios: receipted persistent sends, draining, recovery after kill -9, and the disk's own fsync rate. */
-import { closeSync, fdatasyncSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { consume, DeliveryLedger, LoadConnection, produce } from './load.js';
 import type { BrokerTarget, TargetOptions } from './targets.js';
@@ -149,5 +149,51 @@ export async function recoveryScenario(name: string, start: Start, storeDir: str
     };
   } finally {
     await restarted.stop();
+  }
+}
+
+export interface GcResult {
+  target: string;
+  messages: number;
+  seconds: number;
+  maxSegments: number;
+  segmentsAfter: number;
+  verified: boolean;
+}
+
+function countSegments(dir: string): number {
+  try {
+    return readdirSync(dir).filter((f) => /^db-\d+\.log$/.test(f)).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** A steady flow of persistent messages through a queue with a consumer: how many journal segments stay on disk. */
+export async function gcScenario(name: string, start: Start, storeDir: string, messages: number, settleMs: number): Promise<GcResult> {
+  const target = await start({ persistent: true, storeDir });
+  try {
+    const ledger = new DeliveryLedger(1, messages);
+    const c = await LoadConnection.open(target.port);
+    let finish!: () => void;
+    const done = new Promise<void>((r) => (finish = r));
+    await consume(c, { destination: '/queue/bench.gc', ack: 'auto' }, (body) => {
+      ledger.record(body);
+      if (ledger.received === messages) finish();
+    });
+    let maxSegments = 0;
+    const sampler = setInterval(() => (maxSegments = Math.max(maxSegments, countSegments(storeDir))), 500);
+    const t0 = performance.now();
+    await sendPersistent(target, '/queue/bench.gc', 1, messages, 1000, 1024);
+    await done;
+    const seconds = (performance.now() - t0) / 1000;
+    // Give the periodic cleanup (cleanupInterval, 30 s by default in both brokers) time to run.
+    const deadline = Date.now() + settleMs;
+    while (Date.now() < deadline && countSegments(storeDir) > 3) await new Promise((r) => setTimeout(r, 1000));
+    clearInterval(sampler);
+    c.close();
+    return { target: name, messages, seconds, maxSegments, segmentsAfter: countSegments(storeDir), verified: ledger.missing === 0 && ledger.duplicates === 0 };
+  } finally {
+    await target.stop();
   }
 }

@@ -11,7 +11,7 @@ import { hideBin } from 'yargs/helpers';
 import { LATENCY_SCENARIOS, type Scenario, type ScenarioResult, THROUGHPUT_SCENARIOS, warmUp } from './scenarios.js';
 import { activemqInstalled, type BrokerTarget, startActiveMQ, startAmqSim, type TargetOptions } from './targets.js';
 import { atFileLimit, type FileLimitResult, idleConnections, type IdleResult } from './connections.js';
-import { fsyncRate, persistenceScenarios, type PersistenceResult, recoveryScenario, type RecoveryResult } from './persistence.js';
+import { fsyncRate, gcScenario, type GcResult, persistenceScenarios, type PersistenceResult, recoveryScenario, type RecoveryResult } from './persistence.js';
 
 const args = yargs(hideBin(process.argv))
   .option('only', { type: 'string', array: true, describe: 'Scenario groups or name fragments to run' })
@@ -23,6 +23,7 @@ const args = yargs(hideBin(process.argv))
   .option('idle-seconds', { type: 'number', default: 30, describe: 'How long the idle connections are held' })
   .option('file-limit', { type: 'number', default: 1024, describe: 'ulimit -n for the file-limit scenario' })
   .option('recovery-messages', { type: 'number', default: 1_000_000, describe: 'Pending 1 KiB messages for the recovery scenario' })
+  .option('gc-messages', { type: 'number', default: 1_000_000, describe: 'Persistent messages through a queue for the journal GC scenario' })
   .strict()
   .parseSync();
 
@@ -125,11 +126,12 @@ function reportedRecovery(t: BrokerTarget): number | null {
   }
 }
 
-async function persistence_(work: string): Promise<{ fsyncPerSecond: number; results: PersistenceResult[]; recovery: RecoveryResult[] }> {
+async function persistence_(work: string): Promise<{ fsyncPerSecond: number; results: PersistenceResult[]; recovery: RecoveryResult[]; gc: GcResult[] }> {
   const fsyncPerSecond = fsyncRate(work);
   console.error(`plain write+fdatasync loop (1 KiB): ${fmt(fsyncPerSecond)} /s`);
   const results: PersistenceResult[] = [];
   const recovery: RecoveryResult[] = [];
+  const gc: GcResult[] = [];
   for (const { name, start } of starters(work)) {
     console.error(`${name}: persistence`);
     const storeDir = join(work, `${name.split(' ')[0]}-persistent-store`);
@@ -140,6 +142,8 @@ async function persistence_(work: string): Promise<{ fsyncPerSecond: number; res
     console.error(`  ${name}: recovery of ${fmt(args['recovery-messages'])} pending messages after kill -9`);
     const rec = await recoveryScenario(name, (o) => start({ ...o, storeDir }), storeDir, args['recovery-messages'], reportedRecovery);
     recovery.push(rec);
+    console.error(`  ${name}: ${fmt(args['gc-messages'])} persistent messages through a queue, then journal segments on disk`);
+    gc.push(await gcScenario(name, (o) => start({ ...o, storeDir }), storeDir, args['gc-messages'], 40_000));
   }
   console.log(`\nPlain write+fdatasync loop (1 KiB), the ceiling for one producer: ${fmt(fsyncPerSecond)} /s\n`);
   console.log('| scenario | amq-sim msg/s | ActiveMQ msg/s | ratio | exactly once |');
@@ -154,7 +158,10 @@ async function persistence_(work: string): Promise<{ fsyncPerSecond: number; res
   for (const r of recovery) {
     console.log(`| ${r.target} | ${fmt(r.pending)} | ${fmt(r.restartSeconds, 2)} s | ${r.reportedSeconds === null ? '–' : `${fmt(r.reportedSeconds, 2)} s`} | ${fmt(r.receipted)} | ${fmt(r.presentAfterKill)} | ${r.verified ? 'yes' : 'NO'} |`);
   }
-  return { fsyncPerSecond, results, recovery };
+  console.log('\n| broker | persistent messages through a queue | msg/s | most segments on disk | segments after cleanup | exactly once |');
+  console.log('|---|---:|---:|---:|---:|---|');
+  for (const r of gc) console.log(`| ${r.target} | ${fmt(r.messages)} | ${fmt(r.messages / r.seconds)} | ${r.maxSegments} | ${r.segmentsAfter} | ${r.verified ? 'yes' : 'NO'} |`);
+  return { fsyncPerSecond, results, recovery, gc };
 }
 
 function printConnectionTables(idle: IdleResult[], limits: FileLimitResult[]): void {

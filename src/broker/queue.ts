@@ -142,10 +142,14 @@ export class Queue {
     this.dispatch();
   }
 
-  /** The consumer is done with the message: it leaves the queue, and the store unless `stored` says that is done. */
-  acknowledge(message: BrokerMessage, stored = false): void {
+  /**
+   * The consumer is done with the message: it leaves the queue, and the store
+   * unless `stored` says that is done. `done` runs once the removal is durable.
+   */
+  acknowledge(message: BrokerMessage, stored = false, done?: WriteCallback): void {
     this.stats.dequeued++;
-    if (!stored) this.unstore(message);
+    if (stored) done?.();
+    else this.unstore(message, done);
   }
 
   /**
@@ -153,10 +157,10 @@ export class Queue {
    * DLQ's copy is written before this queue's record is removed, so a crash in
    * between duplicates rather than loses.
    */
-  deadLetter(message: BrokerMessage, reason: string): void {
+  deadLetter(message: BrokerMessage, reason: string, done?: WriteCallback): void {
     this.stats.dequeued++;
     this.env.deadLetter(this, message, reason);
-    this.unstore(message);
+    this.unstore(message, done);
   }
 
   /** Drops every pending message (and its stored copy). */
@@ -169,9 +173,10 @@ export class Queue {
     return all.length;
   }
 
-  private unstore(message: BrokerMessage): void {
+  private unstore(message: BrokerMessage, done?: WriteCallback): void {
     const op = this.removeOp(message);
-    if (op) this.env.store.write(op);
+    if (op) this.env.store.write(op, done);
+    else done?.();
   }
 
   dispatch(): void {

@@ -460,11 +460,13 @@ export class StompConnection implements StompNameResolver {
     const deliveries = !sub ? [] : negative ? sub.takeOne(key) : sub.takeAcknowledged(key);
     if (!sub || deliveries.length === 0) throw new ProtocolError(`Unexpected ${command} received for message-id [${key}]`);
     const tx = this.transactionFor(h.transaction);
+    // With a receipt, the receipt waits until the removal is durable.
+    const track = h.receipt !== undefined && !tx;
     let last: Queue | null = null;
     for (const d of deliveries) {
       if (tx) (negative ? tx.nacks : tx.acks).push({ ...d, subscription: sub });
-      else if (negative) this.rejectDelivery(d);
-      else d.source.acknowledge(d.message);
+      else if (negative) this.rejectDelivery(d, track ? this.trackWrite() : undefined);
+      else d.source.acknowledge(d.message, false, track ? this.trackWrite() : undefined);
     }
     // The prefetch window moved, transacted or not (as ActiveMQ's delivered ack).
     for (const d of deliveries) {
@@ -476,9 +478,12 @@ export class StompConnection implements StompNameResolver {
   }
 
   /** NACK: ActiveMQ treats it as a poison ack and dead-letters the message at once (policy `nackToDeadLetter`). */
-  private rejectDelivery(d: PendingAck): void {
-    if (this.ctx.router.policy.nackToDeadLetter) d.source.deadLetter(d.message, 'Poison ack: the client sent NACK');
-    else d.source.redeliver([d.message]);
+  private rejectDelivery(d: PendingAck, done?: (err?: Error) => void): void {
+    if (this.ctx.router.policy.nackToDeadLetter) d.source.deadLetter(d.message, 'Poison ack: the client sent NACK', done);
+    else {
+      d.source.redeliver([d.message]);
+      done?.();
+    }
   }
 
   // ---- transactions ----
