@@ -42,9 +42,9 @@ type Starter = (o: TargetOptions) => Promise<BrokerTarget>;
 
 function starters(work: string): Array<{ name: string; start: Starter }> {
   const list: Array<{ name: string; start: Starter }> = [];
-  if (args.targets.includes('amq-sim')) list.push({ name: 'amq-sim', start: (o) => startAmqSim({ ...o, storeDir: join(work, 'amq-sim-store') }) });
+  if (args.targets.includes('amq-sim')) list.push({ name: 'amq-sim', start: (o) => startAmqSim({ ...o, storeDir: o.storeDir || join(work, 'amq-sim-store') }) });
   if (args.targets.includes('activemq')) {
-    if (activemqInstalled()) list.push({ name: 'ActiveMQ 5.17', start: (o) => startActiveMQ({ ...o, storeDir: join(work, 'activemq-store') }) });
+    if (activemqInstalled()) list.push({ name: 'ActiveMQ 5.17', start: (o) => startActiveMQ({ ...o, storeDir: o.storeDir || join(work, 'activemq-store') }) });
     else console.error('ActiveMQ is not installed (apt-get install activemq): no baseline this run');
   }
   return list;

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { type BrokerConfig, type PartialBrokerConfig, resolveBrokerConfig } from '../config/broker-config.js';
 import { type Logger, silentLogger } from '../config/logger.js';
+import { LockWaitAborted, StoreLock } from '../lock/store-lock.js';
+import { JournalFencedError } from '../store/journal.js';
 import { JournalStore } from '../store/journal-store.js';
 import { MemoryStore } from '../store/memory-store.js';
 import type { MessageStore } from '../store/types.js';
@@ -19,10 +21,6 @@ export interface BrokerDependencies {
   logger?: Logger;
   /** Overrides the store the config would choose. */
   store?: MessageStore;
-  /** Asked before every journal write: why this broker may no longer write (it lost its lock), or null. */
-  storeGuard?: () => string | null;
-  /** The broker had to stop on its own (its store failed or was fenced). Default: nothing more. */
-  onFatal?: (err: Error) => void;
   /** Compiles `selector` headers; without one, SUBSCRIBE with a selector is refused. */
   compileSelector?: (text: string) => (m: BrokerMessage) => boolean;
 }
@@ -44,9 +42,16 @@ interface RunningConnector {
 /** File descriptors kept free for the journal, logs and bridges when connections approach the process's limit. */
 const FILE_RESERVE = 64;
 
+/** Where a broker is in its life. A slave waits for the store lock and serves nothing. */
+export type BrokerRole = 'created' | 'slave' | 'starting' | 'master' | 'stopping' | 'stopped';
+
+/** How a broker's run ended: stopped on request, fenced (lost its store lock), or failed (its store broke). */
+export type BrokerOutcome = 'stopped' | 'fenced' | 'failed';
+
 /**
- * One broker: its transport connectors, its destinations and its store. Start
- * with `Broker.start(config)`, stop with `stop()`.
+ * One broker: its store lock, its store, its destinations and its transport
+ * connectors. `new Broker(config)` then `start()` (or `Broker.start(config)`);
+ * `stop()` at any time, also while it waits for the lock as a slave.
  */
 export class Broker {
   readonly config: BrokerConfig;
@@ -64,12 +69,29 @@ export class Broker {
   private expiryTimer: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
   private lastAcceptWarning = 0;
+  private readonly specs: TransportConnectorSpec[];
+  readonly lock: StoreLock | null;
+  role: BrokerRole = 'created';
+  /** Why the broker stopped on its own, if it did. */
+  failure: string | null = null;
+  private outcome: BrokerOutcome | null = null;
+  private stoppedBecause: BrokerOutcome = 'stopped';
+  private settle: (o: BrokerOutcome) => void = () => {};
+  /** Resolves when the broker has stopped, saying why. */
+  readonly finished: Promise<BrokerOutcome>;
 
-  private constructor(config: BrokerConfig, deps: BrokerDependencies) {
+  constructor(input: PartialBrokerConfig | BrokerConfig, deps: BrokerDependencies = {}) {
+    const config = resolveBrokerConfig(input as PartialBrokerConfig);
+    this.specs = config.transportConnectors.map(parseTransportUri);
+    this.finished = new Promise((resolve) => (this.settle = resolve));
     this.config = config;
     this.logger = (deps.logger ?? silentLogger()).child({ broker: config.brokerName });
     this.brokerId = this.ids.runId;
-    this.store = deps.store ?? this.createStore(config, deps);
+    this.lock =
+      config.persistent && config.locker.useLock && !deps.store
+        ? new StoreLock({ directory: config.store.directory, ...config.locker, brokerName: config.brokerName, brokerId: this.brokerId, logger: this.logger })
+        : null;
+    this.store = deps.store ?? this.createStore(config);
     this.router = new MessageRouter({ brokerName: config.brokerName, policy: config.policy, store: this.store, logger: this.logger, newId: (kind) => this.ids.next(kind) });
     const compileSelector =
       deps.compileSelector ??
@@ -88,30 +110,56 @@ export class Broker {
     };
   }
 
-  private createStore(config: BrokerConfig, deps: BrokerDependencies): MessageStore {
+  private createStore(config: BrokerConfig): MessageStore {
     if (!config.persistent) return new MemoryStore();
     return new JournalStore({
       ...config.store,
       logger: this.logger,
-      guard: deps.storeGuard,
+      guard: () => this.lock?.guard() ?? null,
       onFailure: (err) => {
-        this.logger.error({ err: err.message }, `${this.config.brokerName}, the store failed, stopping: ${err.message}`);
-        void this.stop().then(() => deps.onFatal?.(err));
+        if (err instanceof JournalFencedError) this.fence(err.message);
+        else this.fail(`the store failed: ${err.message}`);
       },
     });
   }
 
   static async start(config: PartialBrokerConfig | BrokerConfig = {}, deps: BrokerDependencies = {}): Promise<Broker> {
-    const resolved = resolveBrokerConfig(config as PartialBrokerConfig);
-    const specs = resolved.transportConnectors.map(parseTransportUri);
-    const broker = new Broker(resolved, deps);
-    await broker.run(specs);
+    const broker = new Broker(config, deps);
+    await broker.start();
     return broker;
   }
 
-  private async run(specs: TransportConnectorSpec[]): Promise<void> {
-    const name = `amq-sim ${VERSION} (${this.config.brokerName}, ${this.brokerId})`;
+  private get title(): string {
+    return `amq-sim ${VERSION} (${this.config.brokerName}, ${this.brokerId})`;
+  }
+
+  /**
+   * Takes the store lock (waiting as a slave while another broker holds it),
+   * recovers the store, then opens the transport connectors. Rejects with
+   * LockWaitAborted when stopped while waiting.
+   */
+  async start(): Promise<void> {
     this.logger.info(`Using Persistence Adapter: ${JSON.stringify(this.store.describe())}`);
+    if (this.lock) {
+      this.role = 'slave';
+      let waited: number;
+      try {
+        waited = await this.lock.acquire();
+      } catch (err) {
+        if (err instanceof LockWaitAborted) this.logger.info('Attempt to obtain lock aborted due to shutdown');
+        this.role = 'stopped';
+        this.finish('stopped');
+        throw err;
+      }
+      this.logger.info({ lock: this.lock.lockPath, waitedSeconds: waited }, `Lock acquired on ${this.lock.lockPath}${waited > 0.5 ? ` after waiting ${waited.toFixed(1)} s` : ''}: this broker is the master`);
+      this.lock.onLost((reason) => this.fence(reason));
+    }
+    this.role = 'starting';
+    await this.run();
+  }
+
+  private async run(): Promise<void> {
+    const name = this.title;
     const t0 = performance.now();
     const state = await this.store.recover();
     const recovered = this.router.recover(state, (record) => this.durableFilter(record.selector, record.noLocal));
@@ -122,12 +170,17 @@ export class Broker {
     );
     this.logger.info(`${name} is starting`);
     try {
-      for (const spec of specs) await this.openConnector(spec);
+      for (const spec of this.specs) await this.openConnector(spec);
     } catch (err) {
       await this.closeConnectors();
       await this.store.close();
+      await this.lock?.close();
+      this.role = 'stopped';
+      this.finish('failed');
       throw err;
     }
+    if (this.stopping) return;
+    this.role = 'master';
     if (this.config.policy.expireMessagesPeriod > 0) {
       this.expiryTimer = setInterval(() => this.router.expireSweep(), this.config.policy.expireMessagesPeriod);
       this.expiryTimer.unref();
@@ -247,14 +300,51 @@ export class Broker {
     return this.stopping;
   }
 
+  private finish(outcome: BrokerOutcome): void {
+    if (this.outcome) return;
+    this.outcome = outcome;
+    this.settle(outcome);
+  }
+
+  /**
+   * The lock is no longer surely ours: stop serving at once and append
+   * nothing more (the store's guard already refuses), as ActiveMQ's locker
+   * does when keepAlive fails.
+   */
+  private fence(reason: string): void {
+    if (this.failure) return;
+    this.failure = reason;
+    this.logger.error({ reason }, `${this.config.brokerName}, no longer able to keep the exclusive lock so giving up being a master: ${reason}`);
+    this.finishAs('fenced');
+  }
+
+  private fail(reason: string): void {
+    if (this.failure) return;
+    this.failure = reason;
+    this.logger.error({ reason }, `${this.config.brokerName}, stopping: ${reason}`);
+    this.finishAs('failed');
+  }
+
+  private finishAs(outcome: BrokerOutcome): void {
+    this.stoppedBecause = outcome;
+    void this.stop();
+  }
+
   private async shutdown(): Promise<void> {
-    const name = `amq-sim ${VERSION} (${this.config.brokerName}, ${this.brokerId})`;
-    this.logger.info(`${name} is shutting down`);
+    const name = this.title;
+    const wasServing = this.role === 'master' || this.role === 'starting';
+    this.role = 'stopping';
+    if (wasServing) this.logger.info(`${name} is shutting down`);
     if (this.expiryTimer) clearInterval(this.expiryTimer);
     await this.closeConnectors();
-    await this.store.close();
-    this.logger.info({ uptimeSeconds: (Date.now() - this.startedAt) / 1000 }, `${name} uptime ${((Date.now() - this.startedAt) / 1000).toFixed(3)} seconds`);
-    this.logger.info(`${name} is shutdown`);
+    if (wasServing) await this.store.close();
+    await this.lock?.close();
+    this.role = 'stopped';
+    if (wasServing) {
+      this.logger.info({ uptimeSeconds: (Date.now() - this.startedAt) / 1000 }, `${name} uptime ${((Date.now() - this.startedAt) / 1000).toFixed(3)} seconds`);
+      this.logger.info(`${name} is shutdown`);
+    }
+    this.finish(this.stoppedBecause);
   }
 
   private async closeConnectors(): Promise<void> {

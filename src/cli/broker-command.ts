@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { Broker } from '../broker/broker.js';
+import { LockWaitAborted } from '../lock/store-lock.js';
 import { type BrokerConfig, ConfigError, type PartialBrokerConfig, resolveBrokerConfig } from '../config/broker-config.js';
 import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from '../config/logger.js';
 import { readConfigFile } from './config-file.js';
@@ -11,6 +12,8 @@ export interface BrokerArgs {
   persistent?: boolean;
   'journal-disk-sync-strategy'?: 'always' | 'periodic' | 'never';
   'journal-max-file-length'?: number;
+  'lock-poll'?: number;
+  'fail-if-locked'?: boolean;
   config?: string;
   'log-level': LogLevel;
   'log-format'?: LogFormat;
@@ -32,6 +35,8 @@ export function brokerOptions(y: Argv): Argv<BrokerArgs> {
       describe: 'KahaDB journalDiskSyncStrategy: fsync before each receipt (always), every journalDiskSyncInterval (periodic), or never [default: always]',
     })
     .option('journal-max-file-length', { type: 'number', describe: 'KahaDB journalMaxFileLength in bytes: journal segments roll over at this size [default: 33554432]' })
+    .option('lock-poll', { type: 'number', describe: 'ActiveMQ lockAcquireSleepInterval: how often a slave tries the store lock, in ms [default: 10000]' })
+    .option('fail-if-locked', { type: 'boolean', describe: 'ActiveMQ failIfLocked: exit at once if another broker holds the store lock, instead of waiting as a slave [default: false]' })
     .option('config', { type: 'string', describe: 'JSON or YAML file with broker settings; flags override it' })
     .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log level' })
     .option('log-format', { choices: ['json', 'pretty'] as const, describe: 'Log format [default: pretty on a terminal, json otherwise]' }) as unknown as Argv<BrokerArgs>;
@@ -50,37 +55,56 @@ export function configFromArgs(args: BrokerArgs): PartialBrokerConfig[] {
   if (args['journal-disk-sync-strategy'] !== undefined) store.journalDiskSyncStrategy = args['journal-disk-sync-strategy'];
   if (args['journal-max-file-length'] !== undefined) store.journalMaxFileLength = args['journal-max-file-length'];
   if (Object.keys(store).length > 0) flags.store = store;
+  const locker: Partial<BrokerConfig['locker']> = {};
+  if (args['lock-poll'] !== undefined) locker.lockAcquireSleepInterval = args['lock-poll'];
+  if (args['fail-if-locked'] !== undefined) locker.failIfLocked = args['fail-if-locked'];
+  if (Object.keys(locker).length > 0) flags.locker = locker;
   layers.push(flags);
   return layers;
 }
 
+/**
+ * Runs a broker until a signal stops it. A master that loses its store lock
+ * goes back to waiting as a slave (ActiveMQ's `restartAllowed`), or exits
+ * with status 1 when restartAllowed is false. Exit status 2: bad config.
+ */
 export async function runBroker(args: BrokerArgs): Promise<void> {
   const logger = createLogger({ level: args['log-level'], format: args['log-format'] });
-  // Signals are handled from the start: one that arrives while starting stops the broker once it is up.
-  let signalled: string | null = null;
-  let broker: Broker | null = null;
-  const stop = (signal: string) => {
-    if (signalled) return;
-    signalled = signal;
-    logger.info({ signal }, `Received ${signal}, stopping`);
-    if (broker) shutdown(broker);
-  };
-  const shutdown = (b: Broker) =>
-    b.stop().then(
-      () => process.exit(0),
-      (err) => {
-        logger.error({ err }, 'Error while stopping');
-        process.exit(1);
-      },
-    );
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  let config: BrokerConfig;
   try {
-    const config = resolveBrokerConfig(...configFromArgs(args));
-    broker = await Broker.start(config, { logger, onFatal: () => process.exit(1) });
+    config = resolveBrokerConfig(...configFromArgs(args));
   } catch (err) {
     logger.fatal({ err: (err as Error).message }, `Failed to start broker: ${(err as Error).message}`);
     process.exit(err instanceof ConfigError ? 2 : 1);
   }
-  if (signalled) shutdown(broker);
+  let signalled = false;
+  let current: Broker | null = null;
+  // Signals are handled from the start: one that arrives while starting or waiting for the lock stops the broker too.
+  const stop = (signal: string) => {
+    if (signalled) return;
+    signalled = true;
+    logger.info({ signal }, `Received ${signal}, stopping`);
+    void current?.stop();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  for (;;) {
+    let broker: Broker;
+    try {
+      broker = new Broker(config, { logger });
+      current = broker;
+      await broker.start();
+    } catch (err) {
+      if (err instanceof LockWaitAborted) process.exit(0);
+      logger.fatal({ err: (err as Error).message }, `Failed to start broker: ${(err as Error).message}`);
+      process.exit(err instanceof ConfigError ? 2 : 1);
+    }
+    if (signalled) await broker.stop();
+    const outcome = await broker.finished;
+    if (outcome === 'fenced' && config.locker.restartAllowed && !signalled) {
+      logger.info('Restarting: waiting for the store lock as a slave');
+      continue;
+    }
+    process.exit(outcome === 'stopped' ? 0 : 1);
+  }
 }

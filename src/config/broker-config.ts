@@ -9,7 +9,24 @@ export interface BrokerConfig {
   /** ActiveMQ `persistent`: false keeps everything in memory and takes no lock. */
   persistent: boolean;
   store: StoreConfig;
+  locker: LockerConfig;
   policy: DestinationPolicy;
+}
+
+/** ActiveMQ's shared-file locker settings (`<kahaDB><locker><shared-file-locker .../>`), and amq-sim's fencing. */
+export interface LockerConfig {
+  /** Take the store lock at all (KahaDB `useLock`); false allows two masters on one store. */
+  useLock: boolean;
+  /** How often a slave tries the lock, ms (ActiveMQ default 10000). */
+  lockAcquireSleepInterval: number;
+  /** How often the master refreshes and re-checks its lock, ms. */
+  lockKeepAlivePeriod: number;
+  /** A lock not refreshed for this long is taken over, ms (at least 2000). */
+  lockStaleTimeout: number;
+  /** Fail at start instead of waiting as a slave. */
+  failIfLocked: boolean;
+  /** A master that loses its lock goes back to waiting as a slave (ActiveMQ `restartAllowed`); false: it exits. */
+  restartAllowed: boolean;
 }
 
 /** KahaDB's settings, with its names and defaults. */
@@ -36,6 +53,14 @@ export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = {
     checkpointInterval: 5000,
     cleanupInterval: 30_000,
     checkForCorruptJournalFiles: false,
+  },
+  locker: {
+    useLock: true,
+    lockAcquireSleepInterval: 10_000,
+    lockKeepAlivePeriod: 1000,
+    lockStaleTimeout: 10_000,
+    failIfLocked: false,
+    restartAllowed: true,
   },
   policy: DEFAULT_POLICY,
 };
@@ -75,6 +100,14 @@ const BROKER_SHAPE: Shape = {
     checkpointInterval: 'number',
     cleanupInterval: 'number',
     checkForCorruptJournalFiles: 'boolean',
+  },
+  locker: {
+    useLock: 'boolean',
+    lockAcquireSleepInterval: 'number',
+    lockKeepAlivePeriod: 'number',
+    lockStaleTimeout: 'number',
+    failIfLocked: 'boolean',
+    restartAllowed: 'boolean',
   },
   policy: POLICY_SHAPE,
 };
@@ -117,5 +150,11 @@ export function resolveBrokerConfig(...layers: PartialBrokerConfig[]): BrokerCon
     }
   }
   if (config.transportConnectors.length === 0) throw new ConfigError('At least one transport connector is needed');
+  const l = config.locker;
+  if (l.lockStaleTimeout < 2000) throw new ConfigError(`'locker.lockStaleTimeout' must be at least 2000 ms, not ${l.lockStaleTimeout}`);
+  if (l.lockKeepAlivePeriod < 100 || l.lockKeepAlivePeriod * 2 > l.lockStaleTimeout) {
+    throw new ConfigError(`'locker.lockKeepAlivePeriod' must be between 100 ms and half of lockStaleTimeout (${l.lockStaleTimeout / 2} ms), not ${l.lockKeepAlivePeriod}`);
+  }
+  if (l.lockAcquireSleepInterval < 100) throw new ConfigError(`'locker.lockAcquireSleepInterval' must be at least 100 ms, not ${l.lockAcquireSleepInterval}`);
   return config;
 }

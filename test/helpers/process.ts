@@ -125,3 +125,28 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess 
 afterEach(async () => {
   await Promise.all(spawned.splice(0).map((p) => p.kill()));
 });
+
+/** A port that was free a moment ago (for brokers whose port must be known before they listen, such as slaves). */
+export async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as import('node:net').AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+/** Whether something accepts TCP connections on the port now. */
+export async function accepting(port: number): Promise<boolean> {
+  const net = await import('node:net');
+  return new Promise((resolve) => {
+    const s = net.connect({ port, host: '127.0.0.1' }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+}
