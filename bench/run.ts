@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { LATENCY_SCENARIOS, type Scenario, type ScenarioResult, THROUGHPUT_SCENARIOS, warmUp } from './scenarios.js';
-import { activemqInstalled, type BrokerTarget, startActiveMQ, startAmqSim, type TargetOptions } from './targets.js';
+import { activemqInstalled, type BrokerTarget, freePort, startActiveMQ, startAmqSim, type TargetOptions } from './targets.js';
 import { atFileLimit, type FileLimitResult, idleConnections, type IdleResult } from './connections.js';
+import { failoverTrial, type FailoverTrial } from './failover.js';
 import { fsyncRate, gcScenario, type GcResult, persistenceScenarios, type PersistenceResult, recoveryScenario, type RecoveryResult } from './persistence.js';
 
 const args = yargs(hideBin(process.argv))
@@ -23,6 +24,7 @@ const args = yargs(hideBin(process.argv))
   .option('idle-seconds', { type: 'number', default: 30, describe: 'How long the idle connections are held' })
   .option('file-limit', { type: 'number', default: 1024, describe: 'ulimit -n for the file-limit scenario' })
   .option('recovery-messages', { type: 'number', default: 1_000_000, describe: 'Pending 1 KiB messages for the recovery scenario' })
+  .option('failover-trials', { type: 'number', default: 8, describe: 'kill -9 trials per lock poll setting in the failover scenario' })
   .option('gc-messages', { type: 'number', default: 1_000_000, describe: 'Persistent messages through a queue for the journal GC scenario' })
   .strict()
   .parseSync();
@@ -112,7 +114,33 @@ async function main(): Promise<void> {
   const connections = wants('connections') ? await connectionScenarios(work) : { idle: [], limits: [] };
   if (connections.idle.length > 0) printConnectionTables(connections.idle, connections.limits);
   const persistence = wants('persistence') ? await persistence_(work) : null;
-  if (args.out) writeFileSync(args.out, JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), results, connections, persistence }, null, 2));
+  const failover = wants('failover') ? await failover_(work) : null;
+  if (args.out) writeFileSync(args.out, JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), results, connections, persistence, failover }, null, 2));
+}
+
+async function failover_(work: string): Promise<FailoverTrial[]> {
+  const trials: FailoverTrial[] = [];
+  for (const { name, start } of starters(work)) {
+    for (const poll of [10_000, 1000]) {
+      console.error(`${name}: failover after kill -9, lock poll ${poll} ms, ${args['failover-trials']} trials`);
+      for (let i = 0; i < args['failover-trials']; i++) {
+        const t = await failoverTrial(name, start, join(work, `${name.split(' ')[0]}-failover-store`), poll, [await freePort(), await freePort()]);
+        trials.push(t);
+        console.error(`  detection ${fmt(t.detectionSeconds ?? NaN, 2)} s, recovery ${fmt(t.recoverySeconds ?? NaN, 3)} s, first CONNECTED ${fmt(t.connectedSeconds, 2)} s`);
+      }
+    }
+  }
+  const stats = (xs: number[]) => (xs.length ? `${fmt(Math.min(...xs), 2)}–${fmt(Math.max(...xs), 2)} (mean ${fmt(xs.reduce((a, b) => a + b, 0) / xs.length, 2)})` : '–');
+  console.log('\n| broker | lock poll | kill -9 → lock taken (s) | recovery (s) | kill -9 → first CONNECTED (s) | trials |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const name of [...new Set(trials.map((t) => t.target))]) {
+    for (const poll of [10_000, 1000]) {
+      const ts = trials.filter((t) => t.target === name && t.lockPoll === poll);
+      const num = (xs: Array<number | null>) => xs.filter((x): x is number => x !== null);
+      console.log(`| ${name} | ${poll} ms | ${stats(num(ts.map((t) => t.detectionSeconds)))} | ${stats(num(ts.map((t) => t.recoverySeconds)))} | ${stats(ts.map((t) => t.connectedSeconds))} | ${ts.length} |`);
+    }
+  }
+  return trials;
 }
 
 /** amq-sim's own account of recovery: its "Recovery replayed N operations ... in T seconds" line. */

@@ -28,6 +28,14 @@ export interface TargetOptions {
   syncStrategy?: 'always' | 'periodic' | 'never';
   /** Open-file limit for the broker process (ulimit -n). */
   fileLimit?: number;
+  /** Resolve at once instead of when the broker listens (a slave does not listen). */
+  noWait?: boolean;
+  /** The port to listen on (default: a free one). */
+  port?: number;
+  /** Slave lock poll, ms (ActiveMQ lockAcquireSleepInterval). */
+  lockPoll?: number;
+  /** Distinguishes two instances of one broker kind sharing a store. */
+  instance?: string;
 }
 
 const CLK_TCK = 100;
@@ -111,19 +119,20 @@ function withFileLimit(cmd: string[], limit: number | undefined): string[] {
 const CLI = new URL('../bin/amq-sim.js', import.meta.url).pathname;
 
 export async function startAmqSim(o: TargetOptions, extraArgs: string[] = []): Promise<BrokerTarget> {
-  const port = await freePort();
+  const port = o.port ?? (await freePort());
   if (!o.keepStore) rmSync(o.storeDir, { recursive: true, force: true });
-  const args = [CLI, 'broker', '--name', 'bench', '--stomp', `stomp://127.0.0.1:${port}`, '--log-level', 'info', '--log-format', 'json'];
+  const args = [CLI, 'broker', '--name', o.instance ?? 'bench', '--stomp', `stomp://127.0.0.1:${port}`, '--log-level', 'info', '--log-format', 'json'];
   if (o.persistent) args.push('--store', o.storeDir);
   else args.push('--no-persistent');
   if (o.syncStrategy) args.push('--journal-disk-sync-strategy', o.syncStrategy);
+  if (o.lockPoll) args.push('--lock-poll', String(o.lockPoll));
   args.push(...extraArgs);
   const cmd = withFileLimit([process.execPath, ...args], o.fileLimit);
   const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out = (out + d).slice(-20_000)));
   child.stderr!.on('data', (d) => (out = (out + d).slice(-20_000)));
-  await waitForPort(port, child, 120_000, () => out);
+  if (!o.noWait) await waitForPort(port, child, 120_000, () => out);
   return wrap('amq-sim', port, child, () => child.pid!, () => out);
 }
 
@@ -135,8 +144,8 @@ export function activemqInstalled(): boolean {
 
 /** ActiveMQ 5.17 with one STOMP connector and KahaDB (sync strategy as asked; default always). */
 export async function startActiveMQ(o: TargetOptions): Promise<BrokerTarget> {
-  const port = await freePort();
-  const base = join(o.storeDir, '..', 'activemq-instance');
+  const port = o.port ?? (await freePort());
+  const base = join(o.storeDir, '..', `activemq-instance${o.instance ? `-${o.instance}` : ''}`);
   if (!o.keepStore) rmSync(o.storeDir, { recursive: true, force: true });
   mkdirSync(join(base, 'conf'), { recursive: true });
   const sync = o.syncStrategy ?? 'always';
@@ -145,7 +154,7 @@ export async function startActiveMQ(o: TargetOptions): Promise<BrokerTarget> {
     `<beans xmlns="http://www.springframework.org/schema/beans" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
   xsi:schemaLocation="http://www.springframework.org/schema/beans http://www.springframework.org/schema/beans/spring-beans.xsd http://activemq.apache.org/schema/core http://activemq.apache.org/schema/core/activemq-core.xsd">
   <broker xmlns="http://activemq.apache.org/schema/core" useJmx="false" brokerName="bench" dataDirectory="${base}/data" persistent="${o.persistent}">
-    <persistenceAdapter><kahaDB directory="${o.storeDir}" journalDiskSyncStrategy="${sync}"/></persistenceAdapter>
+    <persistenceAdapter><kahaDB directory="${o.storeDir}" journalDiskSyncStrategy="${sync}">${o.lockPoll ? `<locker><shared-file-locker lockAcquireSleepInterval="${o.lockPoll}"/></locker>` : ''}</kahaDB></persistenceAdapter>
     <systemUsage><systemUsage>
       <memoryUsage><memoryUsage limit="512 mb"/></memoryUsage>
       <storeUsage><storeUsage limit="20 gb"/></storeUsage>
@@ -178,6 +187,6 @@ export async function startActiveMQ(o: TargetOptions): Promise<BrokerTarget> {
   let out = '';
   child.stdout!.on('data', (d) => (out = (out + d).slice(-20_000)));
   child.stderr!.on('data', (d) => (out = (out + d).slice(-20_000)));
-  await waitForPort(port, child, 120_000, () => out);
+  if (!o.noWait) await waitForPort(port, child, 120_000, () => out);
   return wrap('ActiveMQ 5.17', port, child, () => child.pid!, () => out);
 }
