@@ -6,6 +6,7 @@ import { JournalFencedError } from '../store/journal.js';
 import { JournalStore } from '../store/journal-store.js';
 import { MemoryStore } from '../store/memory-store.js';
 import type { MessageStore } from '../store/types.js';
+import { Advisories } from './advisories.js';
 import { IdGenerator } from './ids.js';
 import type { BrokerMessage } from './message.js';
 import { MessageRouter } from './router.js';
@@ -14,6 +15,7 @@ import { parseTransportUri, type TransportConnectorSpec } from './transport/conn
 import { BACKLOG_HIGH_WATER, type Link } from './transport/link.js';
 import { type ListeningServer, listenTcp } from './transport/tcp.js';
 import { listenWebSocket } from './transport/websocket.js';
+import { compileSelector } from './selector.js';
 import { VERSION } from './version.js';
 import { createHeaders, encodeFrame } from '../stomp/index.js';
 
@@ -21,8 +23,6 @@ export interface BrokerDependencies {
   logger?: Logger;
   /** Overrides the store the config would choose. */
   store?: MessageStore;
-  /** Compiles `selector` headers; without one, SUBSCRIBE with a selector is refused. */
-  compileSelector?: (text: string) => (m: BrokerMessage) => boolean;
 }
 
 export interface ConnectorStatus {
@@ -59,6 +59,7 @@ export class Broker {
   readonly ids = new IdGenerator();
   readonly brokerId: string;
   readonly router: MessageRouter;
+  readonly advisories: Advisories;
   readonly store: MessageStore;
   readonly startedAt = Date.now();
   private readonly connectors: RunningConnector[] = [];
@@ -93,15 +94,12 @@ export class Broker {
         : null;
     this.store = deps.store ?? this.createStore(config);
     this.router = new MessageRouter({ brokerName: config.brokerName, policy: config.policy, store: this.store, logger: this.logger, newId: (kind) => this.ids.next(kind) });
-    const compileSelector =
-      deps.compileSelector ??
-      (() => {
-        throw new Error('selectors are not available in this broker');
-      });
+    this.advisories = new Advisories(this.router, { brokerName: config.brokerName, brokerId: this.brokerId });
     this.connectionContext = {
       brokerName: config.brokerName,
       server: `amq-sim/${VERSION}`,
       router: this.router,
+      advisories: this.advisories,
       ids: this.ids,
       logger: this.logger,
       compileSelector,

@@ -51,7 +51,8 @@ export class MessageRouter implements QueueEnvironment {
   private readonly newId: (kind: string) => string;
   private memoryUsage = 0;
   private readonly memoryWaiters = new Set<() => void>();
-  private readonly subscriptionPersistence: Map<string, QueuePersistence> = new Map();
+  /** Live temporary destinations, by key, with the connection that owns each. */
+  readonly temporaries = new Map<string, string>();
 
   constructor(options: RouterOptions) {
     this.store = options.store;
@@ -244,6 +245,13 @@ export class MessageRouter implements QueueEnvironment {
       return;
     }
     for (const q of this.queues.values()) if (q.consumerList.includes(consumer)) q.dispatch();
+  }
+
+  /** Whether a message published to this topic would reach anyone. */
+  hasSubscribers(dest: Destination): boolean {
+    if ((this.topics.get(dest.key)?.subscriptions.size ?? 0) > 0) return true;
+    for (const sub of this.wildcardTopicSubscriptions) if (matchesWildcard(sub.destination.name, dest.name)) return true;
+    return false;
   }
 
   // ---- topic subscriptions ----

@@ -15,6 +15,7 @@ import {
   SUPPORTED_VERSIONS,
 } from '../stomp/index.js';
 import { type Destination, DestinationError, destination, parseStompDestination, parseStompDestinations, type StompNameResolver, stompName } from './destination.js';
+import type { Advisories } from './advisories.js';
 import type { IdGenerator } from './ids.js';
 import { addToList } from './multimap.js';
 import type { Queue } from './queue.js';
@@ -41,6 +42,7 @@ export interface ConnectionContext {
   readonly brokerName: string;
   readonly server: string;
   readonly router: MessageRouter;
+  readonly advisories: Advisories;
   readonly ids: IdGenerator;
   readonly logger: Logger;
   /** Selector compiler; throws with a message naming the position of a problem. */
@@ -83,6 +85,9 @@ export class StompConnection implements StompNameResolver {
   private readonly subscriptionsByIndex = new Map<number, StompSubscription>();
   private subscriptionSequence = 0;
   private readonly temporaries = new Map<string, { destination: Destination; created: string }>();
+  /** Destinations this connection has sent to (for producer advisories). */
+  private readonly producedTo = new Map<string, Destination>();
+  private announced = false;
   private blocked = false;
   private readPaused = false;
   // Heart-beats
@@ -224,6 +229,8 @@ export class StompConnection implements StompNameResolver {
     };
     this.writeFrame({ command: 'CONNECTED', headers: createHeaders(replyHeaders), body: Buffer.alloc(0) }, false);
     this.startHeartBeats(heartBeat);
+    this.ctx.advisories.connectionAdded({ connectionId: this.connectionId, clientId: this.clientId, remoteAddress: this.remoteAddress });
+    this.announced = true;
     this.ctx.logger.debug({ connection: this.connectionId, remote: this.remoteAddress, version, clientId: this.clientId }, 'STOMP connection established');
   }
 
@@ -291,6 +298,7 @@ export class StompConnection implements StompNameResolver {
     const timestamp = Date.now();
     this.stats.messagesIn++;
     for (const dest of destinations) {
+      if (dest.temporary && !this.ctx.router.temporaries.has(dest.key)) throw new ProtocolError(`Cannot publish to a deleted Destination: ${stompName(dest)}`);
       const message = new BrokerMessage({ id, destination: dest, headers: userHeaders, body: frame.body, persistent, priority, expiration, timestamp, producerId: this.connectionId });
       if (tx) {
         message.compact();
@@ -313,6 +321,11 @@ export class StompConnection implements StompNameResolver {
     }
     this.lastDestinationHeader = header;
     this.lastDestinations = dests;
+    for (const dest of dests) {
+      if (this.producedTo.has(dest.key)) continue;
+      this.producedTo.set(dest.key, dest);
+      this.ctx.advisories.producerAdded(dest, this.connectionId);
+    }
     return dests;
   }
 
@@ -323,6 +336,7 @@ export class StompConnection implements StompNameResolver {
     if (!t) {
       t = { destination: destination(type, `${this.connectionId}:${name}`, true), created };
       this.temporaries.set(created, t);
+      this.ctx.router.temporaries.set(t.destination.key, this.connectionId);
     }
     return t.destination;
   }
@@ -345,6 +359,9 @@ export class StompConnection implements StompNameResolver {
     } catch (err) {
       if (err instanceof DestinationError) throw new ProtocolError(err.message);
       throw err;
+    }
+    if (dest.temporary && this.ctx.router.temporaries.get(dest.key) !== this.connectionId) {
+      throw new ProtocolError(`Cannot subscribe to a temporary destination of another connection: ${destHeader}`);
     }
     const ackMode = (h.ack ?? 'auto') as AckMode;
     if (ackMode !== 'auto' && ackMode !== 'client' && ackMode !== 'client-individual') {
@@ -396,6 +413,7 @@ export class StompConnection implements StompNameResolver {
         if (h['activemq.retroactive'] === 'true') {
           for (const m of router.recentMessages(dest)) if (sub.matches(m)) sub.topicSubscription.queue.offer(m);
         }
+        this.ctx.advisories.replay(sub.topicSubscription);
       }
     } catch (err) {
       this.subscriptions.delete(id);
@@ -403,6 +421,19 @@ export class StompConnection implements StompNameResolver {
       if (err instanceof DurableSubscriptionInUseError) throw new ProtocolError(err.message);
       throw err;
     }
+    this.ctx.advisories.consumerAdded({
+      consumerId: sub.consumerId,
+      connectionId: this.connectionId,
+      clientId: this.clientId,
+      destination: dest,
+      selector: selectorText,
+      priority: sub.priority,
+      prefetchSize: prefetch,
+      exclusive: sub.exclusive,
+      noLocal: sub.settings.noLocal,
+      subscriptionName: durableName,
+      brokerPath: [],
+    });
     this.receipt(h.receipt);
   }
 
@@ -430,6 +461,7 @@ export class StompConnection implements StompNameResolver {
     sub.closed = true;
     this.subscriptions.delete(sub.id);
     this.subscriptionsByIndex.delete(sub.index);
+    this.ctx.advisories.consumerRemoved(sub.consumerId);
     const unacked = sub.takeUnacknowledged();
     if (sub.topicSubscription) {
       this.ctx.router.unsubscribeTopic(sub.topicSubscription, [...unacked.values()].flat());
@@ -609,8 +641,14 @@ export class StompConnection implements StompNameResolver {
     for (const tx of this.transactions.values()) this.rollback(tx);
     this.transactions.clear();
     for (const sub of [...this.subscriptions.values()]) this.closeSubscription(sub);
-    for (const { destination: dest } of this.temporaries.values()) this.ctx.router.removeDestination(dest);
+    for (const { destination: dest } of this.temporaries.values()) {
+      this.ctx.router.temporaries.delete(dest.key);
+      this.ctx.router.removeDestination(dest);
+    }
     this.temporaries.clear();
+    for (const dest of this.producedTo.values()) this.ctx.advisories.producerRemoved(dest, this.connectionId);
+    this.producedTo.clear();
+    if (this.announced) this.ctx.advisories.connectionRemoved(this.connectionId);
     this.ctx.connectionClosed(this);
   }
 
