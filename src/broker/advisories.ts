@@ -60,8 +60,15 @@ export function producerAdvisoryTopic(d: Destination): Destination {
 export const CONNECTION_ADVISORY = destination('topic', `${ADVISORY_PREFIX}Connection`);
 export const BRIDGE_ADVISORY = destination('topic', `${ADVISORY_PREFIX}NetworkBridge`);
 
+/** In-process listeners for consumers coming and going (network bridges follow local demand this way). */
+export interface ConsumerWatcher {
+  added(c: ConsumerDescription): void;
+  removed(c: ConsumerDescription): void;
+}
+
 export class Advisories {
   private readonly consumers = new Map<string, ConsumerDescription>();
+  private readonly watchers = new Set<ConsumerWatcher>();
   private readonly bridges = new Map<string, BridgeDescription>();
   private sequence = 0;
 
@@ -116,9 +123,17 @@ export class Advisories {
     };
   }
 
+  /** Calls `watcher` for every consumer there is, then as consumers come and go; returns the way to stop. */
+  watch(watcher: ConsumerWatcher): () => void {
+    this.watchers.add(watcher);
+    for (const c of [...this.consumers.values()]) watcher.added(c);
+    return () => this.watchers.delete(watcher);
+  }
+
   consumerAdded(c: ConsumerDescription): void {
     if (c.destination.name.startsWith(ADVISORY_PREFIX)) return;
     this.consumers.set(c.consumerId, c);
+    for (const w of this.watchers) w.added(c);
     this.publish(consumerAdvisoryTopic(c.destination), this.consumerBody(c), { consumerCount: String(this.consumerCount(c.destination)) });
   }
 
@@ -126,6 +141,7 @@ export class Advisories {
     const c = this.consumers.get(consumerId);
     if (!c) return;
     this.consumers.delete(consumerId);
+    for (const w of this.watchers) w.removed(c);
     this.publish(consumerAdvisoryTopic(c.destination), { RemoveInfo: { objectId: consumerId, consumerId, destination: stompName(c.destination) } }, { consumerCount: String(this.consumerCount(c.destination)) });
   }
 

@@ -6,7 +6,11 @@ import { JournalFencedError } from '../store/journal.js';
 import { JournalStore } from '../store/journal-store.js';
 import { MemoryStore } from '../store/memory-store.js';
 import type { MessageStore } from '../store/types.js';
+import { type AdminServer, AdminError, listenAdmin } from './admin-server.js';
 import { Advisories } from './advisories.js';
+import type { BrokerExtension } from './extension.js';
+import { type BridgeHello, NetworkDuplicates } from './network-protocol.js';
+import { parseSimpleUri } from '../config/uri.js';
 import { IdGenerator } from './ids.js';
 import type { BrokerMessage } from './message.js';
 import { MessageRouter } from './router.js';
@@ -23,6 +27,8 @@ export interface BrokerDependencies {
   logger?: Logger;
   /** Overrides the store the config would choose. */
   store?: MessageStore;
+  /** Started once the broker serves (network connectors). */
+  extensions?: BrokerExtension[];
 }
 
 export interface ConnectorStatus {
@@ -80,6 +86,10 @@ export class Broker {
   private settle: (o: BrokerOutcome) => void = () => {};
   /** Resolves when the broker has stopped, saying why. */
   readonly finished: Promise<BrokerOutcome>;
+  private readonly extensions: BrokerExtension[];
+  private admin: AdminServer | null = null;
+  /** Bridges other brokers opened to this one. */
+  private readonly inboundBridges = new Map<StompConnection, { hello: BridgeHello; since: number }>();
 
   constructor(input: PartialBrokerConfig | BrokerConfig, deps: BrokerDependencies = {}) {
     const config = resolveBrokerConfig(input as PartialBrokerConfig);
@@ -95,8 +105,13 @@ export class Broker {
     this.store = deps.store ?? this.createStore(config);
     this.router = new MessageRouter({ brokerName: config.brokerName, policy: config.policy, store: this.store, logger: this.logger, newId: (kind) => this.ids.next(kind) });
     this.advisories = new Advisories(this.router, { brokerName: config.brokerName, brokerId: this.brokerId });
+    this.extensions = deps.extensions ?? [];
     this.connectionContext = {
       brokerName: config.brokerName,
+      brokerId: this.brokerId,
+      networkDuplicates: new NetworkDuplicates(config.brokerName),
+      bridgeOpened: (connection, hello) => this.bridgeOpened(connection, hello),
+      bridgeClosed: (connection, hello) => this.bridgeClosed(connection, hello),
       server: `amq-sim/${VERSION}`,
       router: this.router,
       advisories: this.advisories,
@@ -137,6 +152,7 @@ export class Broker {
    * LockWaitAborted when stopped while waiting.
    */
   async start(): Promise<void> {
+    if (this.config.admin) await this.openAdmin(this.config.admin);
     this.logger.info(`Using Persistence Adapter: ${JSON.stringify(this.store.describe())}`);
     if (this.lock) {
       this.role = 'slave';
@@ -179,6 +195,7 @@ export class Broker {
     }
     if (this.stopping) return;
     this.role = 'master';
+    for (const ext of this.extensions) await ext.start(this);
     if (this.config.policy.expireMessagesPeriod > 0) {
       this.expiryTimer = setInterval(() => this.router.expireSweep(), this.config.policy.expireMessagesPeriod);
       this.expiryTimer.unref();
@@ -246,6 +263,43 @@ export class Broker {
     this.logger.warn(message);
   }
 
+  private async openAdmin(uri: string): Promise<void> {
+    const u = parseSimpleUri(uri);
+    if (u.scheme !== 'http') throw new AdminError(`The admin endpoint must be an http:// URI, not ${uri}`);
+    this.admin = await listenAdmin(u.host || '127.0.0.1', u.port < 0 ? 8161 : u.port, {
+      status: () => this.status(),
+      health: () => ({ ok: this.role !== 'stopped', role: this.role }),
+      command: async (extension, action, args) => {
+        const ext = this.extensions.find((e) => e.name === extension);
+        if (!ext) throw new AdminError(`No extension '${extension}' in this broker`, 404);
+        if (this.role !== 'master') throw new AdminError(`This broker is ${this.role}, not serving`, 409);
+        return ext.command(action, args);
+      },
+    });
+    this.logger.info({ uri, port: this.admin.port }, `Admin endpoint at http://${u.host || '127.0.0.1'}:${this.admin.port}/api/status`);
+  }
+
+  /** The port of the admin endpoint, when there is one. */
+  get adminPort(): number | null {
+    return this.admin?.port ?? null;
+  }
+
+  private bridgeOpened(connection: StompConnection, hello: BridgeHello): void {
+    this.inboundBridges.set(connection, { hello, since: Date.now() });
+    if (hello.duplex) this.logger.info({ remote: hello.brokerName }, `Started responder end of duplex bridge ${hello.connector}@${hello.brokerId}`);
+    this.logger.info(
+      { remote: hello.brokerName, address: connection.remoteAddress },
+      `Network connection between vm://${this.config.brokerName} and ${connection.remoteAddress} (${hello.brokerName}) has been established.`,
+    );
+    this.advisories.bridgeStarted({ bridgeId: connection.connectionId, remoteBrokerName: hello.brokerName, remoteAddress: connection.remoteAddress, createdByDuplex: hello.duplex, localBrokerName: this.config.brokerName });
+  }
+
+  private bridgeClosed(connection: StompConnection, hello: BridgeHello): void {
+    if (!this.inboundBridges.delete(connection)) return;
+    this.logger.info({ remote: hello.brokerName }, `${this.config.brokerName} bridge to ${hello.brokerName} stopped`);
+    this.advisories.bridgeStopped(connection.connectionId);
+  }
+
   private claimClientId(clientId: string, connection: StompConnection): string | null {
     const holder = this.clientIds.get(clientId);
     if (holder && holder !== connection) return `Broker: ${this.config.brokerName} - Client: ${clientId} already connected from ${holder.remoteAddress}`;
@@ -276,6 +330,8 @@ export class Broker {
     return {
       brokerName: this.config.brokerName,
       brokerId: this.brokerId,
+      role: this.role,
+      lock: this.lock ? { path: this.lock.lockPath, held: this.lock.held, holder: this.lock.holder() } : null,
       version: VERSION,
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       connectors: this.addresses,
@@ -290,6 +346,15 @@ export class Broker {
       })),
       topics: [...this.router.topics.values()].map((t) => ({ name: t.destination.name, subscriptions: t.subscriptions.size, ...t.stats })),
       durableSubscriptions: [...this.router.durableSubscriptions.values()].map((s) => ({ key: s.durable!.key, destination: s.destination.name, active: s.consumer !== null, pending: s.queue.pending.size })),
+      inboundBridges: [...this.inboundBridges].map(([c, b]) => ({
+        remoteBrokerName: b.hello.brokerName,
+        remoteAddress: c.remoteAddress,
+        connector: b.hello.connector,
+        createdByDuplex: b.hello.duplex,
+        since: new Date(b.since).toISOString(),
+        ...c.describe(),
+      })),
+      ...Object.fromEntries(this.extensions.map((e) => [e.name, e.status()])),
     };
   }
 
@@ -334,9 +399,11 @@ export class Broker {
     this.role = 'stopping';
     if (wasServing) this.logger.info(`${name} is shutting down`);
     if (this.expiryTimer) clearInterval(this.expiryTimer);
+    for (const ext of this.extensions) await ext.stop().catch((err: Error) => this.logger.warn({ err: err.message, extension: ext.name }, `Stopping ${ext.name} failed: ${err.message}`));
     await this.closeConnectors();
     if (wasServing) await this.store.close();
     await this.lock?.close();
+    await this.admin?.close();
     this.role = 'stopped';
     if (wasServing) {
       this.logger.info({ uptimeSeconds: (Date.now() - this.startedAt) / 1000 }, `${name} uptime ${((Date.now() - this.startedAt) / 1000).toFixed(3)} seconds`);

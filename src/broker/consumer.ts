@@ -9,6 +9,8 @@ export interface Consumer {
   readonly priority: number;
   /** `activemq.exclusive`. */
   readonly exclusive: boolean;
+  /** A consumer on behalf of another broker (a network bridge), not a local client. */
+  readonly isNetwork: boolean;
   /** Room for one more message now (prefetch and transport back-pressure). */
   hasCapacity(): boolean;
   /** Whether this consumer may be given this message (selector, noLocal, network filters). */

@@ -42,6 +42,8 @@ export class BrokerMessage {
   readonly brokerPath: readonly string[];
   readonly brokerHeaders: Headers | undefined;
   redeliveryCounter: number;
+  /** When it reached this broker (ms): network replay waits a little after it. */
+  readonly arrivedAt = Date.now();
   /** Set once the message has been handed to more than one subscription. */
   shared = false;
   private cachedHead: string | undefined;

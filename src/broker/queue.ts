@@ -313,6 +313,11 @@ export class Queue {
     return null;
   }
 
+  /** Consumers that are local clients, not network bridges. */
+  get hasLocalConsumers(): boolean {
+    return this.consumers.some((c) => !c.isNetwork);
+  }
+
   private anyCapacity(): boolean {
     for (const c of this.consumers) if (c.hasCapacity()) return true;
     return false;

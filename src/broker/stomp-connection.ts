@@ -22,6 +22,7 @@ import type { Queue } from './queue.js';
 import { BrokerMessage, DEFAULT_PRIORITY } from './message.js';
 import { DurableSubscriptionInUseError, type MessageRouter, type PendingAck } from './router.js';
 import { type AckMode, StompSubscription } from './stomp-subscription.js';
+import { BRIDGE_HEADER, type BridgeHello, BROKER_HEADER, decodePath, encodePath, MESSAGE_ID_HEADER, NETWORK_CONSUMER_HEADER, type NetworkConsumerSpec, type NetworkDuplicates, PATH_HEADER } from './network-protocol.js';
 import { Transaction, type TransactedDelivery } from './transaction.js';
 import { BACKLOG_HIGH_WATER, type Link } from './transport/link.js';
 
@@ -40,6 +41,7 @@ export interface ConnectionOptions {
 /** What a connection needs from its broker. */
 export interface ConnectionContext {
   readonly brokerName: string;
+  readonly brokerId: string;
   readonly server: string;
   readonly router: MessageRouter;
   readonly advisories: Advisories;
@@ -50,6 +52,10 @@ export interface ConnectionContext {
   /** Registers a client id; returns an error text if another connection holds it. */
   claimClientId(clientId: string, connection: StompConnection): string | null;
   connectionClosed(connection: StompConnection): void;
+  readonly networkDuplicates: NetworkDuplicates;
+  /** A network bridge connected (this broker is its remote end). */
+  bridgeOpened(connection: StompConnection, hello: BridgeHello): void;
+  bridgeClosed(connection: StompConnection, hello: BridgeHello): void;
 }
 
 /** A client's mistake: ERROR with this message, then close. */
@@ -64,7 +70,7 @@ export class ProtocolError extends Error {
 }
 
 /** SEND headers the broker interprets itself; the rest travel with the message as sent. */
-const CONTROL_HEADERS = new Set(['destination', 'receipt', 'transaction', 'content-length', 'persistent', 'priority', 'expires', 'message-id', 'timestamp', 'redelivered', 'subscription', 'ack']);
+const CONTROL_HEADERS = new Set(['destination', 'receipt', 'transaction', 'content-length', 'persistent', 'priority', 'expires', 'message-id', 'timestamp', 'redelivered', 'subscription', 'ack', PATH_HEADER, MESSAGE_ID_HEADER]);
 
 type State = 'connecting' | 'connected' | 'closing' | 'closed';
 
@@ -88,6 +94,8 @@ export class StompConnection implements StompNameResolver {
   /** Destinations this connection has sent to (for producer advisories). */
   private readonly producedTo = new Map<string, Destination>();
   private announced = false;
+  /** Set when the other end is a broker's network bridge. */
+  bridge: BridgeHello | null = null;
   private blocked = false;
   private readPaused = false;
   // Heart-beats
@@ -124,6 +132,10 @@ export class StompConnection implements StompNameResolver {
 
   get writable(): boolean {
     return !this.blocked;
+  }
+
+  hasLocalConsumers(m: BrokerMessage): boolean {
+    return this.ctx.router.queues.get(m.destination.key)?.hasLocalConsumers ?? false;
   }
 
   get subscriptionCount(): number {
@@ -209,6 +221,8 @@ export class StompConnection implements StompNameResolver {
       if (!parsed) throw new ProtocolError(`Invalid heart-beat header: ${h['heart-beat']}`);
       heartBeat = parsed;
     }
+    const hello = h[BRIDGE_HEADER];
+    if (hello !== undefined) this.bridge = parseJsonHeader<BridgeHello>(BRIDGE_HEADER, hello);
     const clientId = h['client-id'];
     if (clientId !== undefined && clientId !== '') {
       const refusal = this.ctx.claimClientId(clientId, this);
@@ -227,10 +241,12 @@ export class StompConnection implements StompNameResolver {
       server: this.ctx.server,
       'heart-beat': `${heartBeat.receive},${heartBeat.send}`,
     };
+    if (this.bridge) replyHeaders[BROKER_HEADER] = JSON.stringify({ brokerName: this.ctx.brokerName, brokerId: this.ctx.brokerId });
     this.writeFrame({ command: 'CONNECTED', headers: createHeaders(replyHeaders), body: Buffer.alloc(0) }, false);
     this.startHeartBeats(heartBeat);
     this.ctx.advisories.connectionAdded({ connectionId: this.connectionId, clientId: this.clientId, remoteAddress: this.remoteAddress });
     this.announced = true;
+    if (this.bridge) this.ctx.bridgeOpened(this, this.bridge);
     this.ctx.logger.debug({ connection: this.connectionId, remote: this.remoteAddress, version, clientId: this.clientId }, 'STOMP connection established');
   }
 
@@ -294,12 +310,23 @@ export class StompConnection implements StompNameResolver {
     const persistent = h.persistent === 'true';
     const priority = parsePriority(h.priority);
     const expiration = parseExpiration(h.expires);
-    const id = this.ctx.ids.next('m');
-    const timestamp = Date.now();
+    let id: string;
+    let timestamp = Date.now();
+    let brokerPath: string[] | undefined;
+    if (this.bridge) {
+      // A message forwarded by another broker keeps its id, time and path.
+      id = h[MESSAGE_ID_HEADER] ?? this.ctx.ids.next('m');
+      brokerPath = decodePath(h[PATH_HEADER]);
+      if (h.timestamp !== undefined) timestamp = Number(h.timestamp) || timestamp;
+      if (this.ctx.networkDuplicates.isDuplicate(id, brokerPath)) {
+        this.receipt(h.receipt);
+        return;
+      }
+    } else id = this.ctx.ids.next('m');
     this.stats.messagesIn++;
     for (const dest of destinations) {
       if (dest.temporary && !this.ctx.router.temporaries.has(dest.key)) throw new ProtocolError(`Cannot publish to a deleted Destination: ${stompName(dest)}`);
-      const message = new BrokerMessage({ id, destination: dest, headers: userHeaders, body: frame.body, persistent, priority, expiration, timestamp, producerId: this.connectionId });
+      const message = new BrokerMessage({ id, destination: dest, headers: userHeaders, body: frame.body, persistent, priority, expiration, timestamp, producerId: this.connectionId, brokerPath });
       if (tx) {
         message.compact();
         tx.sends.push(message);
@@ -373,6 +400,8 @@ export class StompConnection implements StompNameResolver {
     const policy = this.ctx.router.policy;
     const defaultPrefetch = dest.type === 'queue' ? policy.queuePrefetch : durableName !== undefined ? policy.durableTopicPrefetch : policy.topicPrefetch;
     const prefetch = parseIntHeader(h, 'activemq.prefetchSize', defaultPrefetch, 1);
+    const networkHeader = h[NETWORK_CONSUMER_HEADER];
+    const network = this.bridge && networkHeader !== undefined ? parseJsonHeader<NetworkConsumerSpec>(NETWORK_CONSUMER_HEADER, networkHeader) : undefined;
     const selectorText = h.selector;
     let selector: ((m: BrokerMessage) => boolean) | null = null;
     if (selectorText !== undefined && selectorText.trim() !== '') {
@@ -389,12 +418,13 @@ export class StompConnection implements StompNameResolver {
         destination: dest,
         ackMode,
         prefetch,
-        priority: parseIntHeader(h, 'activemq.priority', 0, -127),
+        priority: network ? network.priority : parseIntHeader(h, 'activemq.priority', 0, -127),
         exclusive: h['activemq.exclusive'] === 'true',
         noLocal: h['activemq.noLocal'] === 'true',
         selector,
         selectorText,
         durableName,
+        network,
       },
       this,
       ++this.subscriptionSequence,
@@ -432,7 +462,7 @@ export class StompConnection implements StompNameResolver {
       exclusive: sub.exclusive,
       noLocal: sub.settings.noLocal,
       subscriptionName: durableName,
-      brokerPath: [],
+      brokerPath: network?.path ?? [],
     });
     this.receipt(h.receipt);
   }
@@ -648,7 +678,10 @@ export class StompConnection implements StompNameResolver {
     this.temporaries.clear();
     for (const dest of this.producedTo.values()) this.ctx.advisories.producerRemoved(dest, this.connectionId);
     this.producedTo.clear();
-    if (this.announced) this.ctx.advisories.connectionRemoved(this.connectionId);
+    if (this.announced) {
+      this.ctx.advisories.connectionRemoved(this.connectionId);
+      if (this.bridge) this.ctx.bridgeClosed(this, this.bridge);
+    }
     this.ctx.connectionClosed(this);
   }
 
@@ -658,6 +691,7 @@ export class StompConnection implements StompNameResolver {
     const escape = this.version !== '1.0';
     let head = `MESSAGE\n${sub.headerLine(escape)}${this.destinationLine(m, escape)}`;
     if (ackId !== '') head += `ack:${ackId}\n`;
+    if (sub.isNetwork) head += `${PATH_HEADER}:${encodePath([...m.brokerPath, this.ctx.brokerName])}\n`;
     if (m.redeliveryCounter > 0) head += `redelivered:true\nJMSXDeliveryCount:${m.redeliveryCounter + 1}\n`;
     head += `${m.head(escape)}content-length:${m.body.length}\n\n`;
     this.stats.messagesOut++;
@@ -746,6 +780,14 @@ export class StompConnection implements StompNameResolver {
       messagesOut: this.stats.messagesOut,
       connectedAt: new Date(this.connectedAt).toISOString(),
     };
+  }
+}
+
+function parseJsonHeader<T>(name: string, value: string): T {
+  try {
+    return JSON.parse(value) as T;
+  } catch {
+    throw new ProtocolError(`Invalid ${name} header: not JSON`);
   }
 }
 

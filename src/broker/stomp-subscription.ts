@@ -1,6 +1,7 @@
 import { escapeHeaderValue } from '../stomp/index.js';
 import type { Consumer } from './consumer.js';
 import { addToList } from './multimap.js';
+import { mayForward, type NetworkConsumerSpec } from './network-protocol.js';
 import type { Destination } from './destination.js';
 import type { BrokerMessage } from './message.js';
 import type { Queue } from './queue.js';
@@ -28,11 +29,15 @@ export interface SubscriptionSettings {
   selector: ((m: BrokerMessage) => boolean) | null;
   selectorText: string | undefined;
   durableName: string | undefined;
+  /** Set when a network bridge made this subscription to pull messages towards its broker. */
+  network: NetworkConsumerSpec | undefined;
 }
 
 /** What a subscription needs from its connection. */
 export interface SubscriptionOwner {
   readonly connectionId: string;
+  /** Whether the queue a message sits on has consumers other than network ones (for replay). */
+  hasLocalConsumers(m: BrokerMessage): boolean;
   /** False while the transport's backlog is over its high-water mark. */
   readonly writable: boolean;
   /** Writes a MESSAGE frame; `ackId` is the 1.2 `ack` header value, or empty for none. */
@@ -79,6 +84,9 @@ export class StompSubscription implements Consumer {
   get exclusive(): boolean {
     return this.settings.exclusive;
   }
+  get isNetwork(): boolean {
+    return this.settings.network !== undefined;
+  }
 
   hasCapacity(): boolean {
     return !this.closed && this.owner.writable && (this.settings.ackMode === 'auto' || this.inflight.size < this.settings.prefetch);
@@ -92,6 +100,8 @@ export class StompSubscription implements Consumer {
 
   matches(m: BrokerMessage): boolean {
     if (this.settings.noLocal && m.producerId === this.owner.connectionId) return false;
+    const net = this.settings.network;
+    if (net && !mayForward(m.brokerPath, net.path[0], m.destination.type === 'queue', net, () => this.owner.hasLocalConsumers(m), m.arrivedAt)) return false;
     return this.settings.selector === null || this.settings.selector(m);
   }
 

@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { Broker } from '../broker/broker.js';
 import { LockWaitAborted } from '../lock/store-lock.js';
+import { NetworkConnectors } from '../network/network-connectors.js';
 import { type BrokerConfig, ConfigError, type PartialBrokerConfig, resolveBrokerConfig } from '../config/broker-config.js';
 import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from '../config/logger.js';
 import { readConfigFile } from './config-file.js';
@@ -13,6 +14,8 @@ export interface BrokerArgs {
   'journal-disk-sync-strategy'?: 'always' | 'periodic' | 'never';
   'journal-max-file-length'?: number;
   'lock-poll'?: number;
+  network?: string[];
+  admin?: string;
   'fail-if-locked'?: boolean;
   config?: string;
   'log-level': LogLevel;
@@ -37,6 +40,13 @@ export function brokerOptions(y: Argv): Argv<BrokerArgs> {
     .option('journal-max-file-length', { type: 'number', describe: 'KahaDB journalMaxFileLength in bytes: journal segments roll over at this size [default: 33554432]' })
     .option('lock-poll', { type: 'number', describe: 'ActiveMQ lockAcquireSleepInterval: how often a slave tries the store lock, in ms [default: 10000]' })
     .option('fail-if-locked', { type: 'boolean', describe: 'ActiveMQ failIfLocked: exit at once if another broker holds the store lock, instead of waiting as a slave [default: false]' })
+    .option('network', {
+      type: 'string',
+      array: true,
+      describe:
+        "Network connector URI, repeatable (ActiveMQ's forms and options): 'static:(stomp://hub:61611)?duplex=true&networkTTL=2', 'masterslave:(stomp://a:61611,stomp://b:61611)', 'static:(failover:(stomp://a:61611,stomp://b:61611))'",
+    })
+    .option('admin', { type: 'string', describe: 'Admin endpoint for `amq-sim status` and `amq-sim bridge`, e.g. http://127.0.0.1:8161 [default: none]' })
     .option('config', { type: 'string', describe: 'JSON or YAML file with broker settings; flags override it' })
     .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log level' })
     .option('log-format', { choices: ['json', 'pretty'] as const, describe: 'Log format [default: pretty on a terminal, json otherwise]' }) as unknown as Argv<BrokerArgs>;
@@ -59,6 +69,8 @@ export function configFromArgs(args: BrokerArgs): PartialBrokerConfig[] {
   if (args['lock-poll'] !== undefined) locker.lockAcquireSleepInterval = args['lock-poll'];
   if (args['fail-if-locked'] !== undefined) locker.failIfLocked = args['fail-if-locked'];
   if (Object.keys(locker).length > 0) flags.locker = locker;
+  if (args.network !== undefined) flags.networkConnectors = args.network;
+  if (args.admin !== undefined) flags.admin = args.admin;
   layers.push(flags);
   return layers;
 }
@@ -91,7 +103,7 @@ export async function runBroker(args: BrokerArgs): Promise<void> {
   for (;;) {
     let broker: Broker;
     try {
-      broker = new Broker(config, { logger });
+      broker = new Broker(config, { logger, extensions: config.networkConnectors.length > 0 ? [new NetworkConnectors(config.networkConnectors)] : [] });
       current = broker;
       await broker.start();
     } catch (err) {

@@ -1,6 +1,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { VERSION } from '../broker/version.js';
+import { adminOption, runBridgeFault, runStatus } from './admin-commands.js';
 import { brokerOptions, runBroker } from './broker-command.js';
 
 export async function main(argv: string[] = hideBin(process.argv)): Promise<void> {
@@ -9,7 +10,18 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     .version(VERSION)
     .usage('$0 <command> [options]\n\nA STOMP broker that runs Apache ActiveMQ cluster topologies as real processes.')
     .command('broker', 'Run one broker', brokerOptions, (args) => runBroker(args))
-    .demandCommand(1, 'Name a command: broker')
+    .command('status', "Show a running broker's role, destinations and network bridges", (y) => adminOption(y).option('json', { type: 'boolean', describe: 'Print the raw JSON' }), (args) => runStatus(args))
+    .command(
+      'bridge <action>',
+      "Inject a fault into a running broker's network bridges: stall (TCP stays open, nothing moves), cut, delay, heal",
+      (y) =>
+        adminOption(y)
+          .positional('action', { choices: ['stall', 'cut', 'delay', 'heal'] as const, demandOption: true })
+          .option('bridge', { type: 'string', describe: 'Bridge name or remote broker name [default: every bridge]' })
+          .option('ms', { type: 'number', describe: 'Delay in ms (for delay)' }),
+      (args) => runBridgeFault(args as unknown as Parameters<typeof runBridgeFault>[0]),
+    )
+    .demandCommand(1, 'Name a command: broker, status, bridge')
     .strict()
     .wrap(Math.min(120, process.stdout.columns ?? 100))
     .parseAsync();

@@ -45,6 +45,13 @@ interface Wire {
 }
 
 /**
+ * A fault put on a live connection on purpose (amq-sim is a simulator):
+ * `stall` keeps the TCP connection open but moves nothing in either
+ * direction; `delay` holds every chunk, in and out, for `ms`.
+ */
+export type LinkFault = { kind: 'stall' } | { kind: 'delay'; ms: number };
+
+/**
  * One STOMP connection to one broker: CONNECT handshake, heart-beats, frame
  * I/O. It does not reconnect; StompClient does that on top.
  */
@@ -114,14 +121,44 @@ export class Session {
     });
   }
 
+  private fault: LinkFault | null = null;
+  private held: Buffer[] = [];
+
+  /** Puts a fault on this connection, or (null) lifts it. */
+  setFault(fault: LinkFault | null): void {
+    this.fault = fault;
+    if (fault?.kind === 'stall') this.socket?.pause();
+    else {
+      this.socket?.resume();
+      for (const d of this.held.splice(0)) this.writeNow(d);
+    }
+  }
+
+  get currentFault(): LinkFault | null {
+    return this.fault;
+  }
+
+  private writeNow(d: Buffer): void {
+    if (!this.wire) return;
+    const f = this.fault;
+    if (f?.kind === 'stall') this.held.push(d);
+    else if (f?.kind === 'delay') setTimeout(() => this.wire?.write(d), f.ms);
+    else this.wire.write(d);
+  }
+
   private openWire(onOpen: () => void, onError: (err: Error) => void): void {
-    const received = (chunk: Buffer) => {
+    const parse = (chunk: Buffer) => {
       this.readSince = true;
       try {
         this.parser.push(chunk);
       } catch (err) {
         this.destroy(err as Error);
       }
+    };
+    const received = (chunk: Buffer) => {
+      const f = this.fault;
+      if (f?.kind === 'delay') setTimeout(() => !this.closed && parse(chunk), f.ms);
+      else parse(chunk);
     };
     if (this.address.scheme === 'ws') {
       const ws = new WebSocket(this.address.url, ['v12.stomp', 'v11.stomp', 'v10.stomp']);
@@ -166,7 +203,7 @@ export class Session {
     const expectEvery = ours[1] > 0 && theirs.send > 0 ? Math.max(ours[1], theirs.send) : 0;
     if (sendEvery > 0) {
       this.writeTimer = setInterval(() => {
-        if (!this.wroteSince) this.wire?.write(HEART_BEAT);
+        if (!this.wroteSince) this.writeNow(HEART_BEAT);
         this.wroteSince = false;
       }, Math.max(1, Math.floor(sendEvery / 2)));
     }
@@ -187,14 +224,14 @@ export class Session {
   send(frame: Frame): void {
     if (this.closed || !this.wire) throw new ConnectionLostError(`Not connected to ${this.address.url}`);
     this.wroteSince = true;
-    this.wire.write(encodeFrame(frame, this.version, { contentLength: frame.command !== 'CONNECT' }));
+    this.writeNow(encodeFrame(frame, this.version, { contentLength: frame.command !== 'CONNECT' }));
   }
 
   /** Writes raw bytes (already encoded frames). */
   sendRaw(data: Buffer): void {
     if (this.closed || !this.wire) throw new ConnectionLostError(`Not connected to ${this.address.url}`);
     this.wroteSince = true;
-    this.wire.write(data);
+    this.writeNow(data);
   }
 
   destroy(err: Error = new ConnectionLostError('closed')): void {

@@ -11,6 +11,10 @@ export interface BrokerConfig {
   store: StoreConfig;
   locker: LockerConfig;
   policy: DestinationPolicy;
+  /** Network connector URIs (ActiveMQ `networkConnectors`), e.g. `static:(stomp://hub:61616)?duplex=true`. */
+  networkConnectors: string[];
+  /** Admin endpoint, e.g. `http://127.0.0.1:8161`; null for none. */
+  admin: string | null;
 }
 
 /** ActiveMQ's shared-file locker settings (`<kahaDB><locker><shared-file-locker .../>`), and amq-sim's fencing. */
@@ -63,6 +67,8 @@ export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = {
     restartAllowed: true,
   },
   policy: DEFAULT_POLICY,
+  networkConnectors: [],
+  admin: null,
 };
 
 export class ConfigError extends Error {
@@ -110,6 +116,8 @@ const BROKER_SHAPE: Shape = {
     restartAllowed: 'boolean',
   },
   policy: POLICY_SHAPE,
+  networkConnectors: 'string[]',
+  admin: 'string',
 };
 
 /** Checks a partial config (from a file or from flags) against the known keys and types; names the first bad key. */

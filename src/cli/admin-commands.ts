@@ -1,0 +1,85 @@
+import type { Argv } from 'yargs';
+import type { BridgeStatus } from '../network/bridge.js';
+
+export interface AdminArgs {
+  admin: string;
+  json?: boolean;
+}
+
+export function adminOption<T>(y: Argv<T>): Argv<T & AdminArgs> {
+  return y.option('admin', { type: 'string', default: 'http://127.0.0.1:8161', describe: "The broker's admin endpoint (amq-sim broker --admin ...)" }) as unknown as Argv<T & AdminArgs>;
+}
+
+async function call(url: string, init?: RequestInit): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(url, init);
+  } catch (err) {
+    throw new Error(`Cannot reach ${url}: ${(err as Error).cause ? String((err as Error & { cause: Error }).cause.message) : (err as Error).message}`);
+  }
+  const body = (await res.json()) as { error?: string };
+  if (!res.ok) throw new Error(body.error ?? `${res.status} ${res.statusText}`);
+  return body;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n');
+}
+
+/** `amq-sim status`: the broker's role, connectors, destinations and bridges. */
+export async function runStatus(args: AdminArgs): Promise<void> {
+  const s = (await call(`${args.admin}/api/status`)) as Record<string, unknown> & {
+    queues: Array<{ name: string; pending: number; consumers: number; enqueued: number; dequeued: number }>;
+    network?: { bridges: BridgeStatus[] };
+    inboundBridges: Array<{ remoteBrokerName: string; remoteAddress: string; createdByDuplex: boolean; since: string }>;
+  };
+  if (args.json) {
+    process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+    return;
+  }
+  const out: string[] = [`${s.brokerName} (${s.brokerId}) ${s.role}, up ${s.uptimeSeconds} s, ${s.connections} connections`];
+  if (s.queues.length > 0) {
+    out.push('', table([['queue', 'pending', 'consumers', 'enqueued', 'dequeued'], ...s.queues.map((q) => [q.name, String(q.pending), String(q.consumers), String(q.enqueued), String(q.dequeued)])]));
+  }
+  const bridges = s.network?.bridges ?? [];
+  if (bridges.length > 0) {
+    out.push(
+      '',
+      table([
+        ['bridge', 'remote', 'state', 'since', 'forwarded', 'acked', 'in flight', 'received', 'last activity', 'demand'],
+        ...bridges.map((b) => [
+          b.name,
+          b.remoteBrokerName ?? '-',
+          b.state + (b.fault ? ` (${b.fault.kind})` : ''),
+          b.since,
+          String(b.forwarded),
+          String(b.acknowledged),
+          String(b.inFlight),
+          String(b.received),
+          b.lastActivity ?? '-',
+          [...b.demand.forwarding.map((d) => `→${d.destination}`), ...b.demand.pulling.map((d) => `←${d.destination}`)].join(' ') || '-',
+        ]),
+      ]),
+    );
+  }
+  if (s.inboundBridges.length > 0) {
+    out.push('', table([['bridge from', 'address', 'duplex', 'since'], ...s.inboundBridges.map((b) => [b.remoteBrokerName, b.remoteAddress, String(b.createdByDuplex), b.since])]));
+  }
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+export interface BridgeArgs extends AdminArgs {
+  action: string;
+  bridge?: string;
+  ms?: number;
+}
+
+/** `amq-sim bridge stall|cut|delay|heal`: fault injection on a running broker's bridges. */
+export async function runBridgeFault(args: BridgeArgs): Promise<void> {
+  const body: Record<string, string> = {};
+  if (args.bridge) body.bridge = args.bridge;
+  if (args.ms !== undefined) body.ms = String(args.ms);
+  const result = (await call(`${args.admin}/api/network/${args.action}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })) as { results: string[] };
+  process.stdout.write(result.results.join('\n') + '\n');
+}
