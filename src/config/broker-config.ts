@@ -75,7 +75,7 @@ export class ConfigError extends Error {
   override readonly name: string = 'ConfigError';
 }
 
-type Shape = { [key: string]: 'string' | 'number' | 'boolean' | 'string[]' | Shape | readonly string[] };
+type Shape = { [key: string]: 'string' | 'string?' | 'number' | 'boolean' | 'string[]' | Shape | readonly string[] };
 
 const POLICY_SHAPE: Shape = {
   prioritizedMessages: 'boolean',
@@ -117,7 +117,7 @@ const BROKER_SHAPE: Shape = {
   },
   policy: POLICY_SHAPE,
   networkConnectors: 'string[]',
-  admin: 'string',
+  admin: 'string?',
 };
 
 /** Checks a partial config (from a file or from flags) against the known keys and types; names the first bad key. */
@@ -133,6 +133,8 @@ export function validatePartialConfig(input: unknown, shape: Shape = BROKER_SHAP
       if (!expected.includes(value as string)) throw new ConfigError(`'${where}' must be one of ${expected.join(', ')}, not ${JSON.stringify(value)}`);
     } else if (typeof expected === 'object') {
       validatePartialConfig(value, expected as Shape, where);
+    } else if (expected === 'string?') {
+      if (value !== null && typeof value !== 'string') throw new ConfigError(`'${where}' must be a string or null, not ${JSON.stringify(value)}`);
     } else if (expected === 'string[]') {
       if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new ConfigError(`'${where}' must be a list of strings`);
     } else if (typeof value !== expected || (expected === 'number' && !Number.isFinite(value))) {
