@@ -11,6 +11,8 @@ export interface Consumer {
   readonly exclusive: boolean;
   /** A consumer on behalf of another broker (a network bridge), not a local client. */
   readonly isNetwork: boolean;
+  /** For a network consumer: the broker it takes messages for. */
+  readonly remoteBroker: string | null;
   /** Room for one more message now (prefetch and transport back-pressure). */
   hasCapacity(): boolean;
   /** Whether this consumer may be given this message (selector, noLocal, network filters). */

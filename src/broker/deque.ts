@@ -48,6 +48,7 @@ export class Deque<T> {
    */
   scan(visit: (item: T) => boolean | null): void {
     const cap = this.items.length;
+    let took = false;
     for (let i = 0; i < this.used; i++) {
       const idx = (this.head + i) % cap;
       const item = this.items[idx];
@@ -57,8 +58,10 @@ export class Deque<T> {
       if (take) {
         this.items[idx] = undefined;
         this.holes++;
+        took = true;
       }
     }
+    if (!took) return;
     this.skipHoles();
     if (this.holes > 32 && this.holes * 2 > this.used) this.compact();
   }
@@ -98,7 +101,11 @@ export class Deque<T> {
   }
 
   private compact(): void {
-    const live = this.toArray();
+    const live: T[] = [];
+    for (let i = 0; i < this.used; i++) {
+      const item = this.items[(this.head + i) % this.items.length];
+      if (item !== undefined) live.push(item);
+    }
     this.items = new Array(Math.max(16, live.length * 2));
     for (let i = 0; i < live.length; i++) this.items[i] = live[i];
     this.head = 0;

@@ -46,6 +46,8 @@ export class BrokerMessage {
   readonly arrivedAt = Date.now();
   /** Set once the message has been handed to more than one subscription. */
   shared = false;
+  /** Until `until`, only the network consumer of `broker` may take it (see policy.networkRedeliveryAffinity). */
+  affinity: { broker: string; until: number } | null = null;
   private cachedHead: string | undefined;
   private cachedHead10: string | undefined;
   private cachedDestinationLine: string | undefined;

@@ -9,7 +9,7 @@ export interface QueuePersistence {
   /** Null where another party stores the message (a durable subscription's messages are stored by their topic). */
   addOp(message: BrokerMessage): StoreOp | null;
   removeOp(message: BrokerMessage): StoreOp;
-  dispatchedOp(message: BrokerMessage): StoreOp;
+  dispatchedOp(message: BrokerMessage, consumer: string | undefined): StoreOp;
 }
 
 /** What a queue asks of the broker around it. */
@@ -18,6 +18,8 @@ export interface QueueEnvironment {
   readonly prioritizedMessages: boolean;
   /** Redeliveries after which a message goes to the dead letter queue; -1 = never. */
   readonly maximumRedeliveries: number;
+  /** See policy.networkRedeliveryAffinity. */
+  readonly networkRedeliveryAffinity: number;
   expired(queue: Queue, message: BrokerMessage): void;
   deadLetter(queue: Queue, message: BrokerMessage, reason: string): void;
   /** Called when the bytes of pending non-persistent messages change, for the broker's memory limit. */
@@ -43,6 +45,8 @@ export class Queue {
   private readonly roundRobin = new Map<number, number>();
   private readonly groups = new Map<string, Consumer>();
   private exclusiveOwner: Consumer | null = null;
+  private wakeTimer: NodeJS.Timeout | null = null;
+  private wakeAt = Infinity;
   private dispatching = false;
   private dispatchAgain = false;
   readonly stats: QueueStatistics = { enqueued: 0, dequeued: 0, dispatched: 0, expired: 0 };
@@ -86,9 +90,27 @@ export class Queue {
    * later, so that after a crash it comes back marked redelivered. Only the
    * first delivery is recorded.
    */
-  markDispatched(message: BrokerMessage): void {
-    if (!this.persistence || !message.persistent || message.redeliveryCounter > 0) return;
-    this.env.store.write(this.persistence.dispatchedOp(message));
+  markDispatched(message: BrokerMessage, consumer: Consumer): void {
+    if (!this.persistence || !message.persistent || (message.redeliveryCounter > 0 && !consumer.isNetwork)) return;
+    this.env.store.write(this.persistence.dispatchedOp(message, consumer.remoteBroker ?? undefined));
+  }
+
+  /**
+   * Keeps messages for one network broker for a while (they may have reached
+   * it already: given to anyone else they could be delivered twice), then
+   * lets anyone have them.
+   */
+  reserveFor(messages: readonly BrokerMessage[], broker: string, until: number): void {
+    for (const m of messages) m.affinity = { broker, until };
+    if (until >= this.wakeAt) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeAt = until;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = null;
+      this.wakeAt = Infinity;
+      this.dispatch();
+    }, Math.max(0, until - Date.now()) + 5);
+    this.wakeTimer.unref();
   }
 
   /** Enqueues a message whose store record is already written (transaction commit, recovery). */
@@ -119,26 +141,34 @@ export class Queue {
     this.dispatch();
   }
 
-  /** Removes a consumer; what it had not acknowledged comes back, marked redelivered, in its original order. */
+  /**
+   * Removes a consumer; what it had not acknowledged comes back, marked
+   * redelivered, in its original order (reserved for a while for a network
+   * consumer's broker).
+   */
   removeConsumer(consumer: Consumer, unacknowledged: readonly BrokerMessage[] = []): void {
     const i = this.consumers.indexOf(consumer);
     if (i >= 0) this.consumers.splice(i, 1);
     for (const [group, owner] of this.groups) if (owner === consumer) this.groups.delete(group);
     this.electExclusive();
-    this.redeliver(unacknowledged);
+    const affinity = consumer.remoteBroker && this.env.networkRedeliveryAffinity > 0 ? { broker: consumer.remoteBroker, until: Date.now() + this.env.networkRedeliveryAffinity } : null;
+    this.redeliver(unacknowledged, affinity);
   }
 
   /** Puts messages back at the head, in order, counting a redelivery for each. */
-  redeliver(messages: readonly BrokerMessage[]): void {
+  redeliver(messages: readonly BrokerMessage[], affinity: { broker: string; until: number } | null = null): void {
+    const back: BrokerMessage[] = [];
     for (let i = messages.length - 1; i >= 0; i--) {
       const m = messages[i].forRedelivery();
       if (this.env.maximumRedeliveries >= 0 && m.redeliveryCounter > this.env.maximumRedeliveries) {
         this.deadLetter(m, `Delivery[${m.redeliveryCounter}] exceeds redelivery policy limit: maximumRedeliveries=${this.env.maximumRedeliveries}`);
         continue;
       }
+      back.push(m);
       this.pending.unshift(m);
       this.held(m, 1);
     }
+    if (affinity) this.reserveFor(back, affinity.broker, affinity.until);
     this.dispatch();
   }
 
@@ -270,17 +300,28 @@ export class Queue {
     consumer.deliver(m, this);
   }
 
+  /** Room, and willing: the reservation for a network broker, then the consumer's own filters. */
+  private takes(c: Consumer, m: BrokerMessage): boolean {
+    if (!c.hasCapacity()) return false;
+    const a = m.affinity;
+    if (a) {
+      if (Date.now() >= a.until) m.affinity = null;
+      else if (c.remoteBroker !== a.broker) return false;
+    }
+    return c.accepts(m);
+  }
+
   private pick(m: BrokerMessage): Consumer | null {
     if (this.exclusiveOwner) {
       const owner = this.exclusiveOwner;
-      return owner.hasCapacity() && owner.accepts(m) ? owner : null;
+      return this.takes(owner, m) ? owner : null;
     }
     const group = m.groupId;
     if (group !== undefined) {
       const owner = this.groups.get(group);
       if (owner) {
         if (m.headers.JMSXGroupSeq === '-1') this.groups.delete(group);
-        return owner.hasCapacity() && owner.accepts(m) ? owner : null;
+        return this.takes(owner, m) ? owner : null;
       }
       const chosen = this.nextInRotation(m);
       if (chosen && m.headers.JMSXGroupSeq !== '-1') this.groups.set(group, chosen);
@@ -303,7 +344,7 @@ export class Queue {
       for (let k = 0; k < n; k++) {
         const idx = (start + k) % n;
         const c = cs[i + idx];
-        if (c.hasCapacity() && c.accepts(m)) {
+        if (this.takes(c, m)) {
           this.roundRobin.set(priority, idx + 1);
           return c;
         }

@@ -69,6 +69,10 @@ export class MessageRouter implements QueueEnvironment {
     return this.policy.maximumRedeliveries;
   }
 
+  get networkRedeliveryAffinity(): number {
+    return this.policy.networkRedeliveryAffinity;
+  }
+
   // ---- memory limit (producer flow control) ----
 
   memoryChanged(delta: number): void {
@@ -135,7 +139,7 @@ export class MessageRouter implements QueueEnvironment {
     return {
       addOp: (m) => ({ op: 'add', destination: dest.key, message: m }),
       removeOp: (m) => ({ op: 'remove', destination: dest.key, messageId: m.id }),
-      dispatchedOp: (m) => ({ op: 'dispatched', destination: dest.key, messageId: m.id }),
+      dispatchedOp: (m, consumer) => ({ op: 'dispatched', destination: dest.key, messageId: m.id, consumer }),
     };
   }
 
@@ -308,7 +312,7 @@ export class MessageRouter implements QueueEnvironment {
     const persistence: QueuePersistence = {
       addOp: () => null,
       removeOp: (m) => ({ op: 'remove', destination: m.destination.key, messageId: m.id, subscription: record.id }),
-      dispatchedOp: (m) => ({ op: 'dispatched', destination: m.destination.key, messageId: m.id, subscription: record.id }),
+      dispatchedOp: (m, consumer) => ({ op: 'dispatched', destination: m.destination.key, messageId: m.id, subscription: record.id, consumer }),
     };
     const sub = new TopicSubscription(dest, new Queue(dest, this, persistence), filter, record);
     this.durableSubscriptions.set(record.key, sub);
@@ -400,8 +404,12 @@ export class MessageRouter implements QueueEnvironment {
     for (const [key, stored] of state.queues) {
       const dest = destinationFromKey(key);
       const q = this.queue(dest, true);
+      const until = Date.now() + this.policy.networkRedeliveryAffinity;
       for (const s of stored) {
-        q.enqueueStored(fromStored(s, dest));
+        const m = fromStored(s, dest);
+        q.enqueueStored(m);
+        // It may have reached that broker before the crash: keep it for that broker for a while.
+        if (s.dispatchedTo && this.policy.networkRedeliveryAffinity > 0) q.reserveFor([m], s.dispatchedTo, until);
         count++;
       }
     }

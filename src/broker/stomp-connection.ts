@@ -134,6 +134,10 @@ export class StompConnection implements StompNameResolver {
     return !this.blocked;
   }
 
+  get bridgeBroker(): string | null {
+    return this.bridge?.brokerName ?? null;
+  }
+
   hasLocalConsumers(m: BrokerMessage): boolean {
     return this.ctx.router.queues.get(m.destination.key)?.hasLocalConsumers ?? false;
   }

@@ -36,6 +36,8 @@ export interface SubscriptionSettings {
 /** What a subscription needs from its connection. */
 export interface SubscriptionOwner {
   readonly connectionId: string;
+  /** The broker at the other end, when this is a network bridge's connection. */
+  readonly bridgeBroker: string | null;
   /** Whether the queue a message sits on has consumers other than network ones (for replay). */
   hasLocalConsumers(m: BrokerMessage): boolean;
   /** False while the transport's backlog is over its high-water mark. */
@@ -87,6 +89,9 @@ export class StompSubscription implements Consumer {
   get isNetwork(): boolean {
     return this.settings.network !== undefined;
   }
+  get remoteBroker(): string | null {
+    return this.isNetwork ? this.owner.bridgeBroker : null;
+  }
 
   hasCapacity(): boolean {
     return !this.closed && this.owner.writable && (this.settings.ackMode === 'auto' || this.inflight.size < this.settings.prefetch);
@@ -114,7 +119,7 @@ export class StompSubscription implements Consumer {
     const seq = ++this.deliveries;
     const ackId = this.ackIds ? `${this.index}-${seq}` : '';
     message.compact();
-    source.markDispatched(message);
+    source.markDispatched(message, this);
     this.inflight.set(this.ackIds ? ackId : message.id, { message, source, key: this.ackIds ? ackId : message.id, seq });
     this.owner.sendMessage(this, message, ackId);
   }

@@ -92,6 +92,7 @@ const POLICY_SHAPE: Shape = {
   durableTopicPrefetch: 'number',
   retroactiveMessages: 'number',
   memoryLimit: 'number',
+  networkRedeliveryAffinity: 'number',
 };
 
 const BROKER_SHAPE: Shape = {

@@ -25,6 +25,13 @@ export interface DestinationPolicy {
   retroactiveMessages: number;
   /** Bytes of pending non-persistent messages above which producers are paused (producer flow control). 0 = no limit. */
   memoryLimit: number;
+  /**
+   * ms during which messages a network bridge had taken and not acknowledged
+   * (its connection dropped, or this broker restarted) wait for that bridge's
+   * broker to come back, so they are not delivered twice through two brokers.
+   * 0 = off (ActiveMQ: redispatched at once, to anyone).
+   */
+  networkRedeliveryAffinity: number;
 }
 
 export const DEFAULT_POLICY: Readonly<DestinationPolicy> = {
@@ -42,6 +49,7 @@ export const DEFAULT_POLICY: Readonly<DestinationPolicy> = {
   durableTopicPrefetch: 100,
   retroactiveMessages: 100,
   memoryLimit: 512 * 1024 * 1024,
+  networkRedeliveryAffinity: 10_000,
 };
 
 export const SHARED_DLQ = 'ActiveMQ.DLQ';

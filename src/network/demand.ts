@@ -42,6 +42,10 @@ export class DemandSubscription implements Consumer {
     private readonly bridge: ForwardingBridge,
   ) {}
 
+  get remoteBroker(): string {
+    return this.bridge.remoteName;
+  }
+
   hasCapacity(): boolean {
     return this.bridge.canForward && this.inflight.size < this.bridge.options.prefetchSize;
   }

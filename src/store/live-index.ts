@@ -58,8 +58,8 @@ export class LiveIndex {
   readonly queues = new Map<string, Map<string, PackedLocation>>();
   /** Queue messages added inside a transaction record: their index in it (by `topicKey`). Few. */
   readonly queueTxOps = new Map<string, number>();
-  /** Queue messages marked dispatched (by `topicKey`). Few: at most what consumers hold unacknowledged. */
-  readonly queueDispatched = new Set<string>();
+  /** Queue messages marked dispatched (by `topicKey`), with the network broker they went to ('' for a local consumer). Few: at most what consumers hold unacknowledged. */
+  readonly queueDispatched = new Map<string, string>();
   readonly topicMessages = new Map<string, TopicEntry>();
   readonly subscriptions = new Map<string, { record: DurableSubscriptionRecord; loc: Location }>();
 
@@ -94,12 +94,13 @@ export class LiveIndex {
   }
 
   /** Where a pending queue message's record is, and whether it was dispatched. */
-  queueEntry(destination: string, messageId: string, packed: PackedLocation): { loc: Location; dispatched: boolean } {
+  queueEntry(destination: string, messageId: string, packed: PackedLocation): { loc: Location; dispatched: boolean; dispatchedTo: string } {
     const key = this.queueTxOps.size > 0 || this.queueDispatched.size > 0 ? topicKey(destination, messageId) : '';
     const segment = packedSegment(packed);
     return {
       loc: { segment, offset: packed - segment * SEGMENT_UNIT, op: this.queueTxOps.get(key) ?? -1 },
       dispatched: this.queueDispatched.has(key),
+      dispatchedTo: this.queueDispatched.get(key) ?? '',
     };
   }
 
@@ -168,7 +169,7 @@ export class LiveIndex {
         }
         const packed = this.queues.get(op.destination)?.get(op.messageId);
         if (packed === undefined) return;
-        this.queueDispatched.add(topicKey(op.destination, op.messageId));
+        this.queueDispatched.set(topicKey(op.destination, op.messageId), op.consumer ?? '');
         this.referTo(loc, packedSegment(packed));
         return;
       }
@@ -287,7 +288,10 @@ export class LiveIndex {
       w.u32(op);
     }
     w.u32(this.queueDispatched.size);
-    for (const key of this.queueDispatched) w.str(key);
+    for (const [key, to] of this.queueDispatched) {
+      w.str(key);
+      w.str(to);
+    }
     w.u32(this.topicMessages.size);
     for (const e of this.topicMessages.values()) {
       w.str(e.destination);
@@ -333,7 +337,10 @@ export class LiveIndex {
       const key = r.str();
       index.queueTxOps.set(key, r.u32());
     }
-    for (let n = r.u32(); n > 0; n--) index.queueDispatched.add(r.str());
+    for (let n = r.u32(); n > 0; n--) {
+      const key = r.str();
+      index.queueDispatched.set(key, r.str());
+    }
     for (let n = r.u32(); n > 0; n--) {
       const destination = r.str();
       const messageId = r.str();

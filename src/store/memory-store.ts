@@ -4,6 +4,7 @@ interface Kept {
   destination: string;
   message: StoredMessage;
   dispatched: boolean;
+  dispatchedTo?: string | undefined;
 }
 
 /**
@@ -18,7 +19,7 @@ export class MemoryStore implements MessageStore {
   private operations = 0;
 
   async recover(): Promise<RecoveredState> {
-    const recovered = (k: Kept): StoredMessage => ({ ...k.message, redeliveryCounter: k.message.redeliveryCounter + (k.dispatched ? 1 : 0) });
+    const recovered = (k: Kept): StoredMessage => ({ ...k.message, redeliveryCounter: k.message.redeliveryCounter + (k.dispatched ? 1 : 0), dispatchedTo: k.dispatchedTo });
     return {
       destinations: [...this.destinations],
       queues: new Map([...this.queues].map(([dest, msgs]) => [dest, [...msgs.values()].map(recovered)])),
@@ -72,7 +73,10 @@ export class MemoryStore implements MessageStore {
         break;
       case 'dispatched': {
         const k = this.find(op.destination, op.messageId, op.subscription);
-        if (k) k.dispatched = true;
+        if (k) {
+          k.dispatched = true;
+          k.dispatchedTo = op.consumer;
+        }
         break;
       }
       case 'add-subscription':

@@ -136,6 +136,7 @@ function writeOpPayload(w: BinaryWriter, op: StoreOp): void {
       w.str(op.messageId);
       w.str(op.subscription ?? '');
       w.u8(op.subscription !== undefined ? 1 : 0);
+      if (op.op === 'dispatched') w.str(op.consumer ?? '');
       return;
     case 'add-subscription': {
       const s = op.subscription;
@@ -175,7 +176,9 @@ function readOpPayload(type: number, r: BinaryReader): StoreOp {
       const messageId = r.str();
       const sub = r.str();
       const subscription = r.u8() === 1 ? sub : undefined;
-      return { op: type === RecordType.Remove ? 'remove' : 'dispatched', destination, messageId, subscription };
+      if (type === RecordType.Remove) return { op: 'remove', destination, messageId, subscription };
+      const consumer = r.str();
+      return { op: 'dispatched', destination, messageId, subscription, consumer: consumer || undefined };
     }
     case RecordType.SubscriptionAdd: {
       const id = r.str();

@@ -191,7 +191,8 @@ function dropMissing(index: LiveIndex, present: Set<number>, logger: Logger): vo
  * made its own message of it.
  */
 function buildState(index: LiveIndex, read: (loc: Location, id: string) => StoredMessage | null, logger: Logger): RecoveredState {
-  const withMarks = (m: StoredMessage, dispatched: boolean): StoredMessage => (dispatched ? { ...m, redeliveryCounter: m.redeliveryCounter + 1 } : m);
+  const withMarks = (m: StoredMessage, dispatched: boolean, to = ''): StoredMessage =>
+    dispatched ? { ...m, redeliveryCounter: m.redeliveryCounter + 1, dispatchedTo: to || undefined } : m;
   const dropped = (dest: string, id: string, loc: Location) =>
     logger.warn({ destination: dest, messageId: id }, `[${dest}] dropped: ${id} at corrupt location: ${segmentName(loc.segment)}:${loc.offset}`);
   function* queueMessages(dest: string, q: Map<string, PackedLocation>): Iterable<StoredMessage> {
@@ -199,7 +200,7 @@ function buildState(index: LiveIndex, read: (loc: Location, id: string) => Store
       const e = index.queueEntry(dest, id, packed);
       const m = read(e.loc, id);
       if (m) {
-        yield withMarks(m, e.dispatched);
+        yield withMarks(m, e.dispatched, e.dispatchedTo);
         continue;
       }
       dropped(dest, id, e.loc);

@@ -14,6 +14,8 @@ export interface StoredMessage {
   readonly brokerPath: readonly string[];
   readonly redeliveryCounter: number;
   readonly brokerHeaders?: Record<string, string> | undefined;
+  /** On recovery: the network broker it had last been dispatched to and not acknowledged by. */
+  readonly dispatchedTo?: string | undefined;
 }
 
 /** A durable topic subscription (`client-id` + `activemq.subscriptionName`). */
@@ -38,8 +40,11 @@ export interface DurableSubscriptionRecord {
 export type StoreOp =
   | { op: 'add'; destination: string; message: StoredMessage; subscriptions?: readonly string[] | undefined }
   | { op: 'remove'; destination: string; messageId: string; subscription?: string | undefined }
-  /** The message was handed to a consumer: after a restart it comes back marked redelivered. */
-  | { op: 'dispatched'; destination: string; messageId: string; subscription?: string | undefined }
+  /**
+   * The message was handed to a consumer (`consumer`: the broker, for a
+   * network consumer): after a restart it comes back marked redelivered.
+   */
+  | { op: 'dispatched'; destination: string; messageId: string; subscription?: string | undefined; consumer?: string | undefined }
   | { op: 'add-subscription'; subscription: DurableSubscriptionRecord }
   | { op: 'remove-subscription'; destination: string; id: string }
   | { op: 'add-destination'; destination: string }

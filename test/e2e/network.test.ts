@@ -1,0 +1,203 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type ReceivedMessage, StompClient } from '../../src/client/index.js';
+import { eventually, sleep } from '../helpers/broker.js';
+import { CLI, type CliProcess, freePort, runCli } from '../helpers/process.js';
+
+interface Node {
+  p: CliProcess;
+  port: number;
+  admin: number;
+  url: string;
+}
+
+const work = () => mkdtempSync(join(tmpdir(), 'amq-sim-net-'));
+
+async function start(name: string, args: string[], port?: number, admin?: number): Promise<Node> {
+  const stompPort = port ?? (await freePort());
+  const adminPort = admin ?? (await freePort());
+  const p = runCli(['broker', '--name', name, '--stomp', `stomp://127.0.0.1:${stompPort}`, '--admin', `http://127.0.0.1:${adminPort}`, '--log-format', 'json', ...args]);
+  return { p, port: stompPort, admin: adminPort, url: `stomp://127.0.0.1:${stompPort}` };
+}
+
+async function consumers(nodes: Node[], destination: string) {
+  const got: ReceivedMessage[][] = [];
+  const clients: StompClient[] = [];
+  for (const n of nodes) {
+    const c = await StompClient.connect(n.url);
+    const list: ReceivedMessage[] = [];
+    got.push(list);
+    clients.push(c);
+    await c.subscribe(destination, (m) => {
+      list.push(m);
+      c.ack(m);
+    }, { ack: 'client-individual' });
+  }
+  return { got, clients, all: () => got.flat().map((m) => m.text) };
+}
+
+function cli(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => execFile(process.execPath, [CLI, ...args], (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout))));
+}
+
+describe('network of brokers with real processes', () => {
+  it('runs the seed topology: hub messages reach consumers on both edges exactly once; status shows the bridges', async () => {
+    const dir = work();
+    const hub = await start('broker1', ['--store', join(dir, 'b1')]);
+    await hub.p.waitForLog(/\(broker1, .*\) started$/);
+    const link = `static:(${hub.url})?duplex=true`;
+    const e2 = await start('broker2', ['--store', join(dir, 'b2'), '--network', link]);
+    const e3 = await start('broker3', ['--store', join(dir, 'b3'), '--network', link]);
+    await e2.p.waitForLog(/has been established\.$/);
+    await e3.p.waitForLog(/has been established\.$/);
+    await hub.p.waitForLog(/^Started responder end of duplex bridge NC@/);
+    const c = await consumers([e2, e3], '/queue/orders');
+    await sleep(300);
+    const producer = await StompClient.connect(hub.url);
+    for (let i = 0; i < 500; i++) await producer.sendWithReceipt('/queue/orders', String(i), { persistent: 'true' });
+    await eventually(() => c.all().length === 500, 10_000);
+    await sleep(300);
+    expect(new Set(c.all()).size).toBe(500);
+    expect(c.all()).toHaveLength(500);
+    expect(c.got[0].length).toBeGreaterThan(100);
+    expect(c.got[1].length).toBeGreaterThan(100);
+    const status = await cli(['status', '--admin', `http://127.0.0.1:${e2.admin}`]);
+    expect(status).toMatch(/NC->127\.0\.0\.1:\d+\s+broker1\s+up/);
+    expect(status).toContain('←/queue/orders');
+    const json = JSON.parse(await cli(['status', '--admin', `http://127.0.0.1:${hub.admin}`, '--json']));
+    expect(json.inboundBridges.map((b: { remoteBrokerName: string }) => b.remoteBrokerName).sort()).toEqual(['broker2', 'broker3']);
+    for (const x of [...c.clients, producer]) x.destroy();
+  });
+
+  it('survives kill -9 and restart of the hub: bridges come back, nothing lost or duplicated', async () => {
+    const dir = work();
+    const hubPort = await freePort();
+    let hub = await start('broker1', ['--store', join(dir, 'b1')], hubPort);
+    await hub.p.waitForLog(/\(broker1, .*\) started$/);
+    const link = `static:(${hub.url})?duplex=true&initialReconnectDelay=200&useExponentialBackOff=false`;
+    const e2 = await start('broker2', ['--no-persistent', '--network', link]);
+    const e3 = await start('broker3', ['--no-persistent', '--network', link]);
+    await e2.p.waitForLog(/has been established\.$/);
+    await e3.p.waitForLog(/has been established\.$/);
+    const c = await consumers([e2, e3], '/queue/orders');
+    await sleep(300);
+    const producer = await StompClient.connect(`failover:(${hub.url})?initialReconnectDelay=100&maxReconnectDelay=200`);
+    const receipted = new Set<number>();
+    let stop = false;
+    const sending = (async () => {
+      for (let i = 0; !stop; i++) {
+        for (;;) {
+          try {
+            await producer.whenConnected();
+            await producer.sendWithReceipt('/queue/orders', String(i), { persistent: 'true' });
+            receipted.add(i);
+            break;
+          } catch {
+            if (stop) return;
+            await sleep(50);
+          }
+        }
+        await sleep(2);
+      }
+    })();
+    await eventually(() => receipted.size > 300, 10_000);
+    await hub.p.kill();
+    await sleep(500);
+    hub = await start('broker1', ['--store', join(dir, 'b1')], hubPort);
+    await hub.p.waitForLog(/\(broker1, .*\) started$/);
+    await e2.p.waitForLog(/has been established\.$/, 10_000, e2.p.logs.findIndex((l) => /shutdown due to a remote error/.test(l.msg)));
+    await eventually(() => receipted.size > 600, 10_000);
+    stop = true;
+    await sending;
+    await eventually(() => [...receipted].every((n) => c.all().includes(String(n))), 20_000, 'every receipted message');
+    await sleep(500);
+    const all = c.all();
+    expect(all.length - new Set(all).size).toBe(0);
+    for (const x of [...c.clients, producer]) x.destroy();
+  });
+
+  it('notices a stalled bridge (TCP open, nothing moving), tears it down and resumes the flow within 10 s', async () => {
+    const hub = await start('broker1', ['--no-persistent']);
+    await hub.p.waitForLog(/started$/);
+    const link = `static:(${hub.url})?duplex=true`;
+    const e2 = await start('broker2', ['--no-persistent', '--network', link]);
+    const e3 = await start('broker3', ['--no-persistent', '--network', link]);
+    await e2.p.waitForLog(/has been established\.$/);
+    await e3.p.waitForLog(/has been established\.$/);
+    const c = await consumers([e2, e3], '/queue/orders');
+    await sleep(300);
+    const producer = await StompClient.connect(hub.url);
+    let sent = 0;
+    let stop = false;
+    const sending = (async () => {
+      while (!stop) {
+        await producer.sendWithReceipt('/queue/orders', String(sent++));
+        await sleep(10);
+      }
+    })();
+    await eventually(() => c.got[0].length > 20);
+    const stalledAt = Date.now();
+    expect(await cli(['bridge', 'stall', '--admin', `http://127.0.0.1:${e2.admin}`, '--bridge', 'broker1'])).toMatch(/stall/);
+    const before = c.got[0].length;
+    await e2.p.waitForLog(/stalled|shutdown due to a remote error/, 10_000);
+    await eventually(() => c.got[0].length > before + 20, 10_000, 'flow to broker2 resuming');
+    expect(Date.now() - stalledAt).toBeLessThan(10_000);
+    stop = true;
+    await sending;
+    await eventually(() => c.all().length >= sent, 15_000, 'every message');
+    await sleep(500);
+    const all = c.all();
+    expect(new Set(all).size).toBe(sent);
+    expect(all.length).toBe(sent);
+    expect(hub.p.logs.filter((l) => l.level >= 50)).toEqual([]);
+    for (const x of [...c.clients, producer]) x.destroy();
+  });
+
+  for (const form of ['masterslave', 'static:(failover:())'] as const) {
+    it(`re-forms duplex bridges on the new master of a master/slave hub (${form}), every message once`, async () => {
+      const dir = work();
+      const config = join(dir, 'locker.json');
+      writeFileSync(config, JSON.stringify({ locker: { lockAcquireSleepInterval: 300, lockKeepAlivePeriod: 500, lockStaleTimeout: 2000 } }));
+      const [pa, pb] = [await freePort(), await freePort()];
+      const hubStore = join(dir, 'b1');
+      const a = await start('broker1', ['--store', hubStore, '--config', config], pa);
+      await a.p.waitForLog(/started$/);
+      const b = await start('broker1', ['--store', hubStore, '--config', config], pb);
+      await b.p.waitForLog(/slave mode/);
+      const pair = `stomp://127.0.0.1:${pa},stomp://127.0.0.1:${pb}`;
+      const link = (form === 'masterslave' ? `masterslave:(${pair})` : `static:(failover:(${pair}))`) + '?duplex=true&initialReconnectDelay=200&useExponentialBackOff=false';
+      const e2 = await start('broker2', ['--no-persistent', '--network', link]);
+      const e3 = await start('broker3', ['--no-persistent', '--network', link]);
+      await e2.p.waitForLog(/has been established\.$/);
+      await e3.p.waitForLog(/has been established\.$/);
+      const c = await consumers([e2, e3], '/queue/orders');
+      await sleep(300);
+      const producer = await StompClient.connect(`failover:(${pair})?randomize=false&initialReconnectDelay=100&maxReconnectDelay=300`);
+      const send = async (from: number, to: number) => {
+        for (let i = from; i < to; i++) {
+          for (;;) {
+            try {
+              await producer.whenConnected();
+              await producer.sendWithReceipt('/queue/orders', String(i), { persistent: 'true' });
+              break;
+            } catch {
+              await sleep(50);
+            }
+          }
+        }
+      };
+      await send(0, 100);
+      await eventually(() => c.all().length === 100);
+      await a.p.kill();
+      await b.p.waitForLog(/\(broker1, .*\) started$/, 10_000);
+      await send(100, 200);
+      await eventually(() => new Set(c.all()).size === 200, 20_000, `all 200 through the new master (have ${new Set(c.all()).size})`);
+      await sleep(500);
+      expect(c.all()).toHaveLength(200);
+      for (const x of [...c.clients, producer]) x.destroy();
+    });
+  }
+});
