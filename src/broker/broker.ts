@@ -270,13 +270,17 @@ export class Broker {
       status: () => this.status(),
       health: () => ({ ok: this.role !== 'stopped', role: this.role }),
       command: async (extension, action, args) => {
-        const ext = this.extensions.find((e) => e.name === extension);
+        const ext = this.extension(extension);
         if (!ext) throw new AdminError(`No extension '${extension}' in this broker`, 404);
         if (this.role !== 'master') throw new AdminError(`This broker is ${this.role}, not serving`, 409);
         return ext.command(action, args);
       },
     });
     this.logger.info({ uri, port: this.admin.port }, `Admin endpoint at http://${u.host || '127.0.0.1'}:${this.admin.port}/api/status`);
+  }
+
+  extension(name: string): BrokerExtension | undefined {
+    return this.extensions.find((e) => e.name === name);
   }
 
   /** The port of the admin endpoint, when there is one. */
