@@ -12,6 +12,7 @@ import { LATENCY_SCENARIOS, type Scenario, type ScenarioResult, THROUGHPUT_SCENA
 import { activemqInstalled, type BrokerTarget, freePort, startActiveMQ, startAmqSim, type TargetOptions } from './targets.js';
 import { atFileLimit, type FileLimitResult, idleConnections, type IdleResult } from './connections.js';
 import { failoverTrial, type FailoverTrial } from './failover.js';
+import { networkScenarios, type NetworkResult } from './network.js';
 import { fsyncRate, gcScenario, type GcResult, persistenceScenarios, type PersistenceResult, recoveryScenario, type RecoveryResult } from './persistence.js';
 
 const args = yargs(hideBin(process.argv))
@@ -25,6 +26,7 @@ const args = yargs(hideBin(process.argv))
   .option('file-limit', { type: 'number', default: 1024, describe: 'ulimit -n for the file-limit scenario' })
   .option('recovery-messages', { type: 'number', default: 1_000_000, describe: 'Pending 1 KiB messages for the recovery scenario' })
   .option('failover-trials', { type: 'number', default: 8, describe: 'kill -9 trials per lock poll setting in the failover scenario' })
+  .option('network-messages', { type: 'number', default: 200_000, describe: 'Messages for the network throughput scenario' })
   .option('gc-messages', { type: 'number', default: 1_000_000, describe: 'Persistent messages through a queue for the journal GC scenario' })
   .strict()
   .parseSync();
@@ -115,7 +117,26 @@ async function main(): Promise<void> {
   if (connections.idle.length > 0) printConnectionTables(connections.idle, connections.limits);
   const persistence = wants('persistence') ? await persistence_(work) : null;
   const failover = wants('failover') ? await failover_(work) : null;
-  if (args.out) writeFileSync(args.out, JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), results, connections, persistence, failover }, null, 2));
+  const network = wants('network') ? await network_(work) : null;
+  if (args.out) writeFileSync(args.out, JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), results, connections, persistence, failover, network }, null, 2));
+}
+
+async function network_(work: string): Promise<NetworkResult[]> {
+  const results: NetworkResult[] = [];
+  for (const { name, start } of starters(work)) {
+    console.error(`${name}: network of brokers, ${fmt(args['network-messages'])} messages`);
+    const rs = await networkScenarios(name, (o) => start({ ...o, storeDir: join(work, `${name.split(' ')[0]}-${o.instance}`) }), name !== 'amq-sim', args['network-messages'], 50_000);
+    for (const r of rs) console.error(`  ${r.topology.padEnd(16)} ${fmt(r.rate).padStart(9)} msg/s  split ${r.split}  ${r.verified ? 'exactly-once ✓' : 'NOT VERIFIED'}`);
+    results.push(...rs);
+  }
+  console.log('\n| broker | single broker (1 producer, 2 consumers) msg/s | hub → 2 edges msg/s | network / single | exactly once |');
+  console.log('|---|---:|---:|---:|---|');
+  for (const name of [...new Set(results.map((r) => r.target))]) {
+    const single = results.find((r) => r.target === name && r.topology === 'single broker');
+    const net = results.find((r) => r.target === name && r.topology === 'hub → 2 edges');
+    console.log(`| ${name} | ${fmt(single?.rate)} | ${fmt(net?.rate)} | ${fmt(single && net ? (net.rate / single.rate) * 100 : NaN)} % | ${[single, net].every((r) => r?.verified) ? 'yes' : 'NO'} |`);
+  }
+  return results;
 }
 
 async function failover_(work: string): Promise<FailoverTrial[]> {

@@ -36,6 +36,10 @@ export interface TargetOptions {
   lockPoll?: number;
   /** Distinguishes two instances of one broker kind sharing a store. */
   instance?: string;
+  /** amq-sim: network connector URIs. ActiveMQ: hub OpenWire ports to make duplex network connectors to. */
+  network?: string[];
+  /** ActiveMQ: also listen for OpenWire (network connectors) on this port. */
+  openwirePort?: number;
 }
 
 const CLK_TCK = 100;
@@ -126,6 +130,7 @@ export async function startAmqSim(o: TargetOptions, extraArgs: string[] = []): P
   else args.push('--no-persistent');
   if (o.syncStrategy) args.push('--journal-disk-sync-strategy', o.syncStrategy);
   if (o.lockPoll) args.push('--lock-poll', String(o.lockPoll));
+  for (const n of o.network ?? []) args.push('--network', n);
   args.push(...extraArgs);
   const cmd = withFileLimit([process.execPath, ...args], o.fileLimit);
   const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -160,8 +165,10 @@ export async function startActiveMQ(o: TargetOptions): Promise<BrokerTarget> {
       <storeUsage><storeUsage limit="20 gb"/></storeUsage>
       <tempUsage><tempUsage limit="10 gb"/></tempUsage>
     </systemUsage></systemUsage>
+    ${(o.network ?? []).length > 0 ? `<networkConnectors>${o.network!.map((uri) => `<networkConnector uri="${uri}" duplex="true"/>`).join('')}</networkConnectors>` : ''}
     <transportConnectors>
       <transportConnector name="stomp" uri="stomp+nio://127.0.0.1:${port}?transport.closeAsync=false"/>
+      ${o.openwirePort ? `<transportConnector name="openwire" uri="tcp://127.0.0.1:${o.openwirePort}"/>` : ''}
     </transportConnectors>
   </broker>
 </beans>

@@ -50,6 +50,7 @@ export class BrokerMessage {
   affinity: { broker: string; until: number } | null = null;
   private cachedHead: string | undefined;
   private cachedHead10: string | undefined;
+  private cachedUserHead: string | undefined;
   private cachedDestinationLine: string | undefined;
 
   constructor(init: MessageInit) {
@@ -140,10 +141,22 @@ export class BrokerMessage {
     const enc = escape ? escapeHeaderValue : (v: string) => v;
     let head = `message-id:${enc(this.id)}\ntimestamp:${this.timestamp}\nexpires:${this.expiration}\npriority:${this.priority}\n`;
     if (this.persistent) head += 'persistent:true\n';
-    if (this.brokerHeaders) for (const k in this.brokerHeaders) head += `${enc(k)}:${enc(this.brokerHeaders[k])}\n`;
-    for (const k in this.headers) head += `${enc(k)}:${enc(this.headers[k])}\n`;
+    head += escape ? this.userHead() : this.plainUserHead(enc);
     if (escape) this.cachedHead = head;
     else this.cachedHead10 = head;
+    return head;
+  }
+
+  /** Broker headers and the sender's headers, escaped (1.1+). */
+  userHead(): string {
+    if (this.cachedUserHead === undefined) this.cachedUserHead = this.plainUserHead(escapeHeaderValue);
+    return this.cachedUserHead;
+  }
+
+  private plainUserHead(enc: (v: string) => string): string {
+    let head = '';
+    if (this.brokerHeaders) for (const k in this.brokerHeaders) head += `${enc(k)}:${enc(this.brokerHeaders[k])}\n`;
+    for (const k in this.headers) head += `${enc(k)}:${enc(this.headers[k])}\n`;
     return head;
   }
 

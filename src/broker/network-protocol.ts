@@ -8,10 +8,13 @@
 export const BRIDGE_HEADER = 'amq-sim-bridge';
 /** CONNECTED to a bridge: JSON `BrokerIdentity` of the answering broker. */
 export const BROKER_HEADER = 'amq-sim-broker';
-/** SEND from a bridge, MESSAGE to a network subscription: the brokers the message passed through, comma-separated. */
-export const PATH_HEADER = 'amq-sim-path';
-/** SEND from a bridge: keep this message id (duplicates are recognised by it). */
-export const MESSAGE_ID_HEADER = 'amq-sim-message-id';
+/**
+ * SEND from a bridge, MESSAGE to a network subscription: what the message is
+ * besides its headers and body, in one header (fewer headers to parse on the
+ * busiest path): `persistent;priority;expiration;timestamp;path;message-id`,
+ * the path being the brokers it passed through, comma-separated.
+ */
+export const META_HEADER = 'amq-sim-meta';
 /** SUBSCRIBE from a bridge: JSON `NetworkConsumerSpec`, making it a network consumer. */
 export const NETWORK_CONSUMER_HEADER = 'amq-sim-network';
 
@@ -39,12 +42,33 @@ export interface NetworkConsumerSpec {
   replayDelay: number;
 }
 
-export function encodePath(path: readonly string[]): string {
-  return path.join(',');
+export interface MessageMeta {
+  persistent: boolean;
+  priority: number;
+  expiration: number;
+  timestamp: number;
+  brokerPath: readonly string[];
+  id: string;
 }
 
-export function decodePath(value: string | undefined): string[] {
-  return value ? value.split(',') : [];
+/** The meta header of a message leaving `via`, which joins its path. */
+export function encodeMeta(m: MessageMeta, via: string): string {
+  const path = m.brokerPath.length === 0 ? via : `${m.brokerPath.join(',')},${via}`;
+  return `${m.persistent ? 1 : 0};${m.priority};${m.expiration};${m.timestamp};${path};${m.id}`;
+}
+
+export function decodeMeta(value: string): MessageMeta | null {
+  const parts = value.split(';');
+  if (parts.length < 6) return null;
+  return {
+    persistent: parts[0] === '1',
+    priority: Number(parts[1]),
+    expiration: Number(parts[2]),
+    timestamp: Number(parts[3]),
+    brokerPath: parts[4] ? parts[4].split(',') : [],
+    // A message id could hold ';': it is the rest.
+    id: parts.slice(5).join(';'),
+  };
 }
 
 /**
@@ -68,25 +92,30 @@ export function mayForward(
   return path.length < o.messageTTL;
 }
 
-/** Network messages already seen, so that one a bridge re-sends after a reconnect is not delivered twice. */
+/** Network messages already seen (the last `capacity`), so that one a bridge re-sends after a reconnect is not delivered twice. */
 export class NetworkDuplicates {
-  private readonly seen = new Map<string, true>();
+  private readonly seen = new Set<string>();
+  private readonly order: string[];
+  private next = 0;
 
   constructor(
     private readonly self: string,
     private readonly capacity = 100_000,
-  ) {}
+  ) {
+    this.order = new Array(capacity);
+  }
 
   /**
    * True when this message id arrived before. A message whose path already
    * holds this broker is one coming back on purpose (replay), not a duplicate.
    */
   isDuplicate(messageId: string, path: readonly string[]): boolean {
-    const replay = path.includes(this.self);
-    if (this.seen.has(messageId) && !replay) return true;
-    this.seen.delete(messageId);
-    this.seen.set(messageId, true);
-    if (this.seen.size > this.capacity) this.seen.delete(this.seen.keys().next().value!);
+    if (this.seen.has(messageId)) return !path.includes(this.self);
+    const evicted = this.order[this.next];
+    if (evicted !== undefined) this.seen.delete(evicted);
+    this.order[this.next] = messageId;
+    this.next = (this.next + 1) % this.capacity;
+    this.seen.add(messageId);
     return false;
   }
 }

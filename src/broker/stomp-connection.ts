@@ -22,7 +22,7 @@ import type { Queue } from './queue.js';
 import { BrokerMessage, DEFAULT_PRIORITY } from './message.js';
 import { DurableSubscriptionInUseError, type MessageRouter, type PendingAck } from './router.js';
 import { type AckMode, StompSubscription } from './stomp-subscription.js';
-import { BRIDGE_HEADER, type BridgeHello, BROKER_HEADER, decodePath, encodePath, MESSAGE_ID_HEADER, NETWORK_CONSUMER_HEADER, type NetworkConsumerSpec, type NetworkDuplicates, PATH_HEADER } from './network-protocol.js';
+import { BRIDGE_HEADER, type BridgeHello, BROKER_HEADER, decodeMeta, encodeMeta, META_HEADER, NETWORK_CONSUMER_HEADER, type NetworkConsumerSpec, type NetworkDuplicates } from './network-protocol.js';
 import { Transaction, type TransactedDelivery } from './transaction.js';
 import { BACKLOG_HIGH_WATER, type Link } from './transport/link.js';
 
@@ -70,7 +70,7 @@ export class ProtocolError extends Error {
 }
 
 /** SEND headers the broker interprets itself; the rest travel with the message as sent. */
-const CONTROL_HEADERS = new Set(['destination', 'receipt', 'transaction', 'content-length', 'persistent', 'priority', 'expires', 'message-id', 'timestamp', 'redelivered', 'subscription', 'ack', PATH_HEADER, MESSAGE_ID_HEADER]);
+const CONTROL_HEADERS = new Set(['destination', 'receipt', 'transaction', 'content-length', 'persistent', 'priority', 'expires', 'message-id', 'timestamp', 'redelivered', 'subscription', 'ack', META_HEADER]);
 
 type State = 'connecting' | 'connected' | 'closing' | 'closed';
 
@@ -311,17 +311,16 @@ export class StompConnection implements StompNameResolver {
         /* an odd reply-to travels as it was sent */
       }
     }
-    const persistent = h.persistent === 'true';
-    const priority = parsePriority(h.priority);
-    const expiration = parseExpiration(h.expires);
+    let persistent = h.persistent === 'true';
+    let priority = parsePriority(h.priority);
+    let expiration = parseExpiration(h.expires);
     let id: string;
     let timestamp = Date.now();
-    let brokerPath: string[] | undefined;
-    if (this.bridge) {
+    let brokerPath: readonly string[] | undefined;
+    const meta = this.bridge && h[META_HEADER] !== undefined ? decodeMeta(h[META_HEADER]) : null;
+    if (meta) {
       // A message forwarded by another broker keeps its id, time and path.
-      id = h[MESSAGE_ID_HEADER] ?? this.ctx.ids.next('m');
-      brokerPath = decodePath(h[PATH_HEADER]);
-      if (h.timestamp !== undefined) timestamp = Number(h.timestamp) || timestamp;
+      ({ id, persistent, priority, expiration, timestamp, brokerPath } = meta);
       if (this.ctx.networkDuplicates.isDuplicate(id, brokerPath)) {
         this.receipt(h.receipt);
         return;
@@ -695,9 +694,10 @@ export class StompConnection implements StompNameResolver {
     const escape = this.version !== '1.0';
     let head = `MESSAGE\n${sub.headerLine(escape)}${this.destinationLine(m, escape)}`;
     if (ackId !== '') head += `ack:${ackId}\n`;
-    if (sub.isNetwork) head += `${PATH_HEADER}:${encodePath([...m.brokerPath, this.ctx.brokerName])}\n`;
     if (m.redeliveryCounter > 0) head += `redelivered:true\nJMSXDeliveryCount:${m.redeliveryCounter + 1}\n`;
-    head += `${m.head(escape)}content-length:${m.body.length}\n\n`;
+    // A network subscription gets the bridge's compact form of the standard headers.
+    if (sub.isNetwork) head += `${META_HEADER}:${escapeHeaderValue(encodeMeta(m, this.ctx.brokerName))}\n${m.userHead()}content-length:${m.body.length}\n\n`;
+    else head += `${m.head(escape)}content-length:${m.body.length}\n\n`;
     this.stats.messagesOut++;
     this.wroteSinceCheck = true;
     this.link.writeFrame(head, m.body);

@@ -106,7 +106,7 @@ export class StompSubscription implements Consumer {
   matches(m: BrokerMessage): boolean {
     if (this.settings.noLocal && m.producerId === this.owner.connectionId) return false;
     const net = this.settings.network;
-    if (net && !mayForward(m.brokerPath, net.path[0], m.destination.type === 'queue', net, () => this.owner.hasLocalConsumers(m), m.arrivedAt)) return false;
+    if (net && m.brokerPath.length > 0 && !mayForward(m.brokerPath, net.path[0], m.destination.type === 'queue', net, () => this.owner.hasLocalConsumers(m), m.arrivedAt)) return false;
     return this.settings.selector === null || this.settings.selector(m);
   }
 

@@ -18,20 +18,20 @@ import type { Broker } from '../broker/broker.js';
 import type { ConsumerDescription } from '../broker/advisories.js';
 import { type Destination, parseStompDestination, stompName } from '../broker/destination.js';
 import { BrokerMessage } from '../broker/message.js';
-import { BRIDGE_HEADER, type BridgeHello, BROKER_HEADER, type BrokerIdentity, decodePath, encodePath, MESSAGE_ID_HEADER, NETWORK_CONSUMER_HEADER, type NetworkConsumerSpec, NetworkDuplicates, PATH_HEADER } from '../broker/network-protocol.js';
+import { BRIDGE_HEADER, type BridgeHello, BROKER_HEADER, type BrokerIdentity, decodeMeta, encodeMeta, META_HEADER, NETWORK_CONSUMER_HEADER, type NetworkConsumerSpec, NetworkDuplicates } from '../broker/network-protocol.js';
 import type { Queue } from '../broker/queue.js';
 import { compileSelector } from '../broker/selector.js';
 import type { BrokerAddress } from '../client/failover-uri.js';
 import { type LinkFault, Session } from '../client/session.js';
 import type { Logger } from '../config/logger.js';
-import { createHeaders, encodeFrame, type Frame, type Headers } from '../stomp/index.js';
+import { createHeaders, escapeHeaderValue, type Frame, type Headers, withHeadAndBody } from '../stomp/index.js';
 import { bridged, type NetworkOptions } from './connector-config.js';
 import { DemandSubscription, type ForwardingBridge } from './demand.js';
 
 export type BridgeState = 'connecting' | 'up' | 'backoff' | 'stopped';
 
 /** Headers of a MESSAGE that are the broker's, not the sender's. */
-const MESSAGE_HEADERS = new Set(['subscription', 'message-id', 'destination', 'ack', 'timestamp', 'expires', 'priority', 'persistent', 'redelivered', 'JMSXDeliveryCount', 'content-length', PATH_HEADER]);
+const MESSAGE_HEADERS = new Set(['subscription', 'destination', 'ack', 'redelivered', 'JMSXDeliveryCount', 'content-length', META_HEADER]);
 
 const ADVISORY_SUBSCRIPTION = 'advisories';
 const BACKLOG_LIMIT = 1024 * 1024;
@@ -405,19 +405,11 @@ export class NetworkBridge implements ForwardingBridge {
     const session = this.session;
     if (!session || batch.length === 0) return;
     const receipt = `fwd-${++this.sequence}`;
-    const path = `,${this.local}`;
     for (let i = 0; i < batch.length; i++) {
       const m = batch[i].message;
-      const headers: Headers = createHeaders({ ...m.headers, ...m.brokerHeaders });
-      headers.destination = stompName(m.destination);
-      headers[MESSAGE_ID_HEADER] = m.id;
-      headers[PATH_HEADER] = m.brokerPath.length > 0 ? encodePath(m.brokerPath) + path : this.local;
-      headers.timestamp = String(m.timestamp);
-      headers.priority = String(m.priority);
-      if (m.expiration > 0) headers.expires = String(m.expiration);
-      if (m.persistent) headers.persistent = 'true';
-      if (i === batch.length - 1) headers.receipt = receipt;
-      session.sendRaw(encodeFrame({ command: 'SEND', headers, body: m.body }, session.version));
+      let head = `SEND\ndestination:${escapeHeaderValue(stompName(m.destination))}\n${META_HEADER}:${escapeHeaderValue(encodeMeta(m, this.local))}\n${m.userHead()}`;
+      if (i === batch.length - 1) head += `receipt:${receipt}\n`;
+      session.sendRaw(withHeadAndBody(`${head}content-length:${m.body.length}\n\n`, m.body));
     }
     this.outstanding.set(receipt, { at: Date.now(), deliveries: batch });
     this.stats.forwarded += batch.length;
@@ -481,9 +473,9 @@ export class NetworkBridge implements ForwardingBridge {
       entry.stored = true;
       this.scheduleAck(pull);
     };
-    const path = decodePath(h[PATH_HEADER]);
-    const id = h['message-id'];
-    if (this.duplicates.isDuplicate(id, path)) return stored();
+    const meta = decodeMeta(h[META_HEADER] ?? '');
+    if (!meta) return stored();
+    if (this.duplicates.isDuplicate(meta.id, meta.brokerPath)) return stored();
     let dest: Destination;
     try {
       dest = parseStompDestination(h.destination, { temporary: () => { throw new Error('temporary'); } });
@@ -492,17 +484,7 @@ export class NetworkBridge implements ForwardingBridge {
     }
     const headers: Headers = Object.create(null);
     for (const k in h) if (!MESSAGE_HEADERS.has(k)) headers[k] = h[k];
-    const message = new BrokerMessage({
-      id,
-      destination: dest,
-      headers,
-      body: f.body,
-      persistent: h.persistent === 'true',
-      priority: Number(h.priority ?? 4),
-      expiration: Number(h.expires ?? 0),
-      timestamp: Number(h.timestamp ?? Date.now()),
-      brokerPath: path,
-    });
+    const message = new BrokerMessage({ ...meta, destination: dest, headers, body: f.body });
     this.broker.router.send(message, (err) => {
       if (!err) stored();
     });

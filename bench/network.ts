@@ -1,0 +1,71 @@
+/** Network of brokers: the seed's hub and two edges, against one broker with the same producer and consumers. */
+import { consume, DeliveryLedger, LoadConnection, produce } from './load.js';
+import { type BrokerTarget, freePort, type TargetOptions } from './targets.js';
+
+export interface NetworkResult {
+  target: string;
+  topology: 'single broker' | 'hub → 2 edges';
+  messages: number;
+  rate: number;
+  verified: boolean;
+  split: string;
+}
+
+type Start = (o: TargetOptions) => Promise<BrokerTarget>;
+
+async function flow(producerPort: number, consumerPorts: number[], count: number, size: number, destination: string): Promise<{ rate: number; ledger: DeliveryLedger; perConsumer: number[] }> {
+  const ledger = new DeliveryLedger(1, count);
+  const perConsumer = consumerPorts.map(() => 0);
+  const conns = await Promise.all(consumerPorts.map((p) => LoadConnection.open(p)));
+  let finish!: () => void;
+  const done = new Promise<void>((r) => (finish = r));
+  await Promise.all(
+    conns.map((c, i) =>
+      consume(c, { destination, ack: 'auto', id: String(i) }, (body) => {
+        perConsumer[i]++;
+        ledger.record(body);
+        if (ledger.received === count) finish();
+      }),
+    ),
+  );
+  // Let demand reach the hub over the bridges.
+  await new Promise((r) => setTimeout(r, 1500));
+  const p = await LoadConnection.open(producerPort);
+  const t0 = performance.now();
+  await produce(p, { destination, count, size, producer: 0 });
+  await Promise.race([done, new Promise((r) => setTimeout(r, 180_000))]);
+  const seconds = (performance.now() - t0) / 1000;
+  for (const c of [...conns, p]) c.close();
+  return { rate: ledger.received / seconds, ledger, perConsumer };
+}
+
+export async function networkScenarios(name: string, start: Start, isActiveMQ: boolean, count: number, warmup: number): Promise<NetworkResult[]> {
+  const results: NetworkResult[] = [];
+  const size = 256;
+  // One broker, one producer, two consumers.
+  {
+    const single = await start({ persistent: isActiveMQ, storeDir: '', instance: 'single' });
+    try {
+      await flow(single.port, [single.port, single.port], warmup, size, '/queue/bench.warm');
+      const r = await flow(single.port, [single.port, single.port], count, size, '/queue/bench.single');
+      results.push({ target: name, topology: 'single broker', messages: r.ledger.received, rate: r.rate, verified: r.ledger.missing === 0 && r.ledger.duplicates === 0, split: r.perConsumer.join(' / ') });
+    } finally {
+      await single.stop();
+    }
+  }
+  // The seed: hub broker1, edges broker2 and broker3 with duplex connectors to it.
+  const openwire = isActiveMQ ? await freePort() : undefined;
+  const hub = await start({ persistent: isActiveMQ, storeDir: '', instance: 'broker1', openwirePort: openwire });
+  const link = isActiveMQ ? `static:(tcp://127.0.0.1:${openwire})` : `static:(stomp://127.0.0.1:${hub.port})?duplex=true`;
+  const edges: BrokerTarget[] = [];
+  try {
+    edges.push(await start({ persistent: isActiveMQ, storeDir: '', instance: 'broker2', network: [link] }));
+    edges.push(await start({ persistent: isActiveMQ, storeDir: '', instance: 'broker3', network: [link] }));
+    await flow(hub.port, edges.map((e) => e.port), warmup, size, '/queue/bench.warm');
+    const r = await flow(hub.port, edges.map((e) => e.port), count, size, '/queue/bench.network');
+    results.push({ target: name, topology: 'hub → 2 edges', messages: r.ledger.received, rate: r.rate, verified: r.ledger.missing === 0 && r.ledger.duplicates === 0, split: r.perConsumer.join(' / ') });
+  } finally {
+    for (const b of [...edges, hub]) await b.stop();
+  }
+  return results;
+}
