@@ -39,6 +39,8 @@ const BACKLOG_LIMIT = 1024 * 1024;
 interface Pull {
   id: string;
   destination: Destination;
+  /** The destination's STOMP name, which every message of a non-wildcard pull carries. */
+  name: string;
   refs: number;
   /** Pulled messages in arrival order, until the cumulative ACK passes them. */
   received: Array<{ ackId: string; stored: boolean }>;
@@ -436,12 +438,12 @@ export class NetworkBridge implements ForwardingBridge {
       replayWhenNoConsumers: o.replayWhenNoConsumers,
       replayDelay: o.replayDelay,
     };
-    const pull: Pull = { id: `pull-${++this.sequence}`, destination: c.destination, refs: 1, received: [] };
+    const pull: Pull = { id: `pull-${++this.sequence}`, destination: c.destination, name: stompName(c.destination), refs: 1, received: [] };
     this.pulls.set(key, pull);
     this.pullsById.set(pull.id, pull);
     const headers = createHeaders({
       id: pull.id,
-      destination: stompName(c.destination),
+      destination: pull.name,
       ack: 'client',
       'activemq.prefetchSize': o.prefetchSize,
       [NETWORK_CONSUMER_HEADER]: JSON.stringify(spec),
@@ -476,15 +478,27 @@ export class NetworkBridge implements ForwardingBridge {
     const meta = decodeMeta(h[META_HEADER] ?? '');
     if (!meta) return stored();
     if (this.duplicates.isDuplicate(meta.id, meta.brokerPath)) return stored();
-    let dest: Destination;
-    try {
-      dest = parseStompDestination(h.destination, { temporary: () => { throw new Error('temporary'); } });
-    } catch {
-      return stored();
+    let destination = pull.destination;
+    if (h.destination !== pull.name) {
+      try {
+        destination = parseStompDestination(h.destination, { temporary: () => { throw new Error('temporary'); } });
+      } catch {
+        return stored();
+      }
     }
     const headers: Headers = Object.create(null);
     for (const k in h) if (!MESSAGE_HEADERS.has(k)) headers[k] = h[k];
-    const message = new BrokerMessage({ ...meta, destination: dest, headers, body: f.body });
+    const message = new BrokerMessage({
+      id: meta.id,
+      destination,
+      headers,
+      body: f.body,
+      persistent: meta.persistent,
+      priority: meta.priority,
+      expiration: meta.expiration,
+      timestamp: meta.timestamp,
+      brokerPath: meta.brokerPath,
+    });
     this.broker.router.send(message, (err) => {
       if (!err) stored();
     });
