@@ -72,7 +72,7 @@ describe('network of brokers with real processes', () => {
     for (const x of [...c.clients, producer]) x.destroy();
   });
 
-  it('survives kill -9 and restart of the hub: bridges come back, nothing lost or duplicated', async () => {
+  it('survives kill -9 and restart of the hub: bridges come back, nothing lost, nothing forwarded twice', async () => {
     const dir = work();
     const hubPort = await freePort();
     let hub = await start('broker1', ['--store', join(dir, 'b1')], hubPort);
@@ -86,11 +86,13 @@ describe('network of brokers with real processes', () => {
     await sleep(300);
     const producer = await StompClient.connect(`failover:(${hub.url})?initialReconnectDelay=100&maxReconnectDelay=200`);
     const receipted = new Set<number>();
+    const sentAgain = new Set<string>();
     let stop = false;
     const sending = (async () => {
       for (let i = 0; !stop; i++) {
-        for (;;) {
+        for (let attempt = 0; ; attempt++) {
           try {
+            if (attempt > 0) sentAgain.add(String(i));
             await producer.whenConnected();
             await producer.sendWithReceipt('/queue/orders', String(i), { persistent: 'true' });
             receipted.add(i);
@@ -114,8 +116,15 @@ describe('network of brokers with real processes', () => {
     await sending;
     await eventually(() => [...receipted].every((n) => c.all().includes(String(n))), 20_000, 'every receipted message');
     await sleep(500);
-    const all = c.all();
-    expect(all.length - new Set(all).size).toBe(0);
+    // A message whose receipt the crash lost is sent again, and may then be
+    // stored twice (ActiveMQ does not de-duplicate STOMP producers either):
+    // that is the only duplicate allowed. A message the hub forwarded once
+    // must not arrive twice, on the same edge or on the other.
+    const received = c.got.flat();
+    const ids = received.map((m) => m.messageId);
+    const dupTexts = received.map((m) => m.text).filter((t, i, a) => a.indexOf(t) !== i);
+    expect(ids.length - new Set(ids).size).toBe(0);
+    expect(dupTexts.filter((t) => !sentAgain.has(t))).toEqual([]);
     for (const x of [...c.clients, producer]) x.destroy();
   });
 
