@@ -334,6 +334,7 @@ export class Broker {
     return {
       brokerName: this.config.brokerName,
       brokerId: this.brokerId,
+      pid: process.pid,
       role: this.role,
       lock: this.lock ? { path: this.lock.lockPath, held: this.lock.held, holder: this.lock.holder() } : null,
       version: VERSION,

@@ -3,6 +3,9 @@ import { hideBin } from 'yargs/helpers';
 import { VERSION } from '../broker/version.js';
 import { adminOption, runBridgeFault, runStatus } from './admin-commands.js';
 import { brokerOptions, runBroker } from './broker-command.js';
+import { clusterOptions, runCluster } from './cluster-command.js';
+import { consumeOptions, runConsume } from './consume-command.js';
+import { produceOptions, runProduce } from './produce-command.js';
 
 export async function main(argv: string[] = hideBin(process.argv)): Promise<void> {
   await yargs(argv)
@@ -10,6 +13,9 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     .version(VERSION)
     .usage('$0 <command> [options]\n\nA STOMP broker that runs Apache ActiveMQ cluster topologies as real processes.')
     .command('broker', 'Run one broker', brokerOptions, (args) => runBroker(args))
+    .command('cluster <topology>', "Run a topology (master-slave, network, combined, or a file) with each broker in its own process", clusterOptions, (args) => runCluster(args))
+    .command('produce', 'Send messages (like ActiveMQ\'s `activemq producer`)', produceOptions, (args) => runProduce(args))
+    .command('consume', 'Receive messages (like ActiveMQ\'s `activemq consumer`)', consumeOptions, (args) => runConsume(args))
     .command('status', "Show a running broker's role, destinations and network bridges", (y) => adminOption(y).option('json', { type: 'boolean', describe: 'Print the raw JSON' }), (args) => runStatus(args))
     .command(
       'bridge <action>',
@@ -21,8 +27,15 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
           .option('ms', { type: 'number', describe: 'Delay in ms (for delay)' }),
       (args) => runBridgeFault(args as unknown as Parameters<typeof runBridgeFault>[0]),
     )
-    .demandCommand(1, 'Name a command: broker, status, bridge')
+    .demandCommand(1, 'Name a command: broker, cluster, produce, consume, status, bridge')
     .strict()
+    .fail((message, err, y) => {
+      // A command that failed: bin/amq-sim.ts prints the message alone. A usage error: help, then what was wrong.
+      if (err) throw err;
+      y.showHelp();
+      process.stderr.write(`\n${message}\n`);
+      process.exit(2);
+    })
     .wrap(Math.min(120, process.stdout.columns ?? 100))
     .parseAsync();
 }

@@ -1,0 +1,148 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { join, resolve } from 'node:path';
+import type { Argv } from 'yargs';
+import { ConfigError } from '../config/broker-config.js';
+import { LOG_LEVELS, type LogFormat, type LogLevel } from '../config/logger.js';
+import { BUILTIN_TOPOLOGIES, type BrokerPlan, parseTopology, planCluster, type Topology } from '../config/topology.js';
+import { parseNetworkUri } from '../network/connector-config.js';
+import { ClusterSupervisor } from './cluster-supervisor.js';
+import { readConfigFile } from './config-file.js';
+
+export interface ClusterArgs {
+  topology: string;
+  'base-port': number;
+  'admin-base-port': number;
+  host: string;
+  data?: string;
+  'lock-poll'?: number;
+  'log-level': LogLevel;
+  'log-format'?: LogFormat;
+}
+
+export function clusterOptions(y: Argv): Argv<ClusterArgs> {
+  return y
+    .positional('topology', { type: 'string', demandOption: true, describe: `${Object.keys(BUILTIN_TOPOLOGIES).join(', ')}, or a topology file (YAML or JSON)` })
+    .option('base-port', { type: 'number', default: 61611, describe: 'STOMP port of the first broker; the others get the next ports, in the order listed' })
+    .option('admin-base-port', { type: 'number', default: 8161, describe: 'Admin port of the first broker (amq-sim status --admin ...), likewise' })
+    .option('host', { type: 'string', default: '127.0.0.1', describe: 'Interface the brokers listen on' })
+    .option('data', { type: 'string', describe: 'Directory for the brokers\' stores and generated configs [default: ./amq-sim-data/<topology>]' })
+    .option('lock-poll', { type: 'number', describe: 'How often slaves try the store lock, ms (ActiveMQ lockAcquireSleepInterval) [default: 10000]' })
+    .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log level of every broker' })
+    .option('log-format', { choices: ['json', 'pretty'] as const, describe: 'Log format [default: pretty on a terminal, json otherwise]' })
+    .example('$0 cluster network', "The seed's hub broker1 and edges broker2, broker3 on 61611-61613")
+    .example('$0 cluster master-slave --lock-poll 1000', 'Two brokers on one store; kill -9 the master and watch broker2 take over')
+    .example('$0 cluster ./my-topology.yml --base-port 62000', 'Any layout from a file') as unknown as Argv<ClusterArgs>;
+}
+
+export function loadTopology(nameOrFile: string): Topology {
+  const builtin = BUILTIN_TOPOLOGIES[nameOrFile];
+  if (builtin) return builtin;
+  if (!/[./\\]/.test(nameOrFile)) {
+    throw new ConfigError(`No built-in topology '${nameOrFile}' (built-ins: ${Object.keys(BUILTIN_TOPOLOGIES).join(', ')}); a topology file is named by its path`);
+  }
+  const base = nameOrFile.replace(/^.*[/\\]/, '').replace(/\.(ya?ml|json)$/, '');
+  return parseTopology(readConfigFile(nameOrFile), nameOrFile, base);
+}
+
+/** Network URIs are checked here, with the broker's name, rather than failing in a child process. */
+function checkNetworkUris(plans: BrokerPlan[]): void {
+  for (const p of plans) {
+    for (const uri of p.config.networkConnectors ?? []) {
+      try {
+        parseNetworkUri(uri);
+      } catch (err) {
+        throw new ConfigError(`Broker ${p.name}: ${(err as Error).message}`);
+      }
+    }
+  }
+}
+
+function portFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolvePort) => {
+    const server = net.createServer();
+    server.once('error', () => resolvePort(false));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolvePort(true)));
+  });
+}
+
+async function checkPorts(plans: BrokerPlan[], host: string): Promise<void> {
+  for (const p of plans) {
+    for (const [what, url] of [['STOMP', p.stompUrl], ['admin', p.adminUrl]] as const) {
+      const port = Number(new URL(url).port);
+      if (!(await portFree(host, port))) {
+        throw new ConfigError(`Port ${port} (${p.name} ${what}) is in use: stop what holds it, or move the cluster with --base-port / --admin-base-port`);
+      }
+    }
+  }
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+/** The endpoint table printed at start: where each broker listens and what it is. */
+export function endpointTable(topology: Topology, plans: BrokerPlan[], pids: Record<string, number | undefined>): string {
+  const rows = [['broker', 'pid', 'STOMP', 'admin', 'store', 'role']];
+  for (const p of plans) {
+    const role = p.sharesStoreWith.length > 0 ? `master/slave with ${p.sharesStoreWith.join(', ')}` : p.config.networkConnectors?.length ? `network → ${p.config.networkConnectors.join(' ')}` : 'broker';
+    rows.push([p.name, String(pids[p.name] ?? '-'), p.stompUrl, p.adminUrl, p.storeDir ?? '(memory)', role]);
+  }
+  const lines = [`Cluster '${topology.name}'${topology.description ? `: ${topology.description}` : ''}`, '', table(rows)];
+  const groups = new Map<string, BrokerPlan[]>();
+  for (const p of plans) if (p.storeDir && p.sharesStoreWith.length > 0) groups.set(p.storeDir, [...(groups.get(p.storeDir) ?? []), p]);
+  for (const group of groups.values()) {
+    lines.push('', `Clients of ${group.map((p) => p.name).join(' / ')}: failover:(${group.map((p) => p.stompUrl).join(',')})`);
+  }
+  lines.push('', 'Ctrl-C stops every broker. Status: amq-sim status --admin <admin URL>', '');
+  return lines.join('\n');
+}
+
+export async function runCluster(args: ClusterArgs): Promise<void> {
+  const out = process.stdout;
+  let topology: Topology;
+  let plans: BrokerPlan[];
+  const dataDir = resolve(args.data ?? join('amq-sim-data', args.topology.replace(/^.*[/\\]/, '').replace(/\.(ya?ml|json)$/, '')));
+  try {
+    topology = loadTopology(args.topology);
+    plans = planCluster(topology, { basePort: args['base-port'], adminBasePort: args['admin-base-port'], host: args.host, dataDir, lockPoll: args['lock-poll'] });
+    checkNetworkUris(plans);
+    await checkPorts(plans, args.host);
+  } catch (err) {
+    process.stderr.write(`amq-sim cluster: ${(err as Error).message}\n`);
+    process.exit(err instanceof ConfigError ? 2 : 1);
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const brokers = plans.map((p) => {
+    const configFile = join(dataDir, `${p.name}.config.json`);
+    writeFileSync(configFile, JSON.stringify(p.config, null, 2) + '\n');
+    return { name: p.name, configFile };
+  });
+  const logFormat = args['log-format'] ?? (out.isTTY ? 'pretty' : 'json');
+  const supervisor = new ClusterSupervisor(brokers, { logLevel: args['log-level'], logFormat, out, color: out.isTTY === true });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`\nReceived ${signal}: stopping every broker of the cluster\n`);
+    void supervisor.stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  try {
+    await supervisor.start();
+  } catch (err) {
+    process.stderr.write(`amq-sim cluster: ${(err as Error).message}\n`);
+    await supervisor.stop();
+    process.exit(1);
+  }
+  if (stopping) return;
+  // With JSON log lines on stdout the table goes to stderr, so it never breaks a log parser.
+  (logFormat === 'json' ? process.stderr : out).write('\n' + endpointTable(topology, plans, supervisor.pids) + '\n');
+  await supervisor.allExited();
+  if (!stopping) {
+    process.stderr.write('amq-sim cluster: every broker has exited\n');
+    process.exit(1);
+  }
+}
