@@ -23,8 +23,18 @@ export function clientOptions<T>(y: Argv<T>, countDescription: string): Argv<T &
     .option('count', { alias: 'message-count', type: 'number', default: 1000, describe: countDescription })
     .option('transaction-batch-size', { type: 'number', default: 0, describe: 'Messages per transaction (BEGIN … COMMIT); 0: no transactions' })
     .option('user', { type: 'string', describe: 'login header' })
-    .option('password', { type: 'string', describe: 'passcode header' }) as unknown as Argv<T & ClientArgs>;
+    .option('password', { type: 'string', describe: 'passcode header' })
+    .check((argv) => {
+      for (const name of NUMBER_OPTIONS) {
+        const value = (argv as Record<string, unknown>)[name];
+        if (value !== undefined && !(Number.isFinite(value) && (value as number) >= 0)) return `--${name} must be a number ≥ 0, not ${String(value)}`;
+      }
+      return true;
+    }) as unknown as Argv<T & ClientArgs>;
 }
+
+/** Numeric options of produce and consume, checked together. */
+const NUMBER_OPTIONS = ['count', 'transaction-batch-size', 'size', 'rate', 'window', 'idle-timeout', 'prefetch'];
 
 /** `queue://A` → `/queue/A`, as ActiveMQ's tools name destinations; STOMP names pass through. */
 export function stompDestination(text: string): string {

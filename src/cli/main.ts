@@ -30,8 +30,8 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     .demandCommand(1, 'Name a command: broker, cluster, produce, consume, status, bridge')
     .strict()
     .fail((message, err, y) => {
-      // A command that failed: bin/amq-sim.ts prints the message alone. A usage error: help, then what was wrong.
-      if (err) throw err;
+      // A command that failed: bin/amq-sim.ts prints the message alone. A usage error (yargs' YError): help, then what was wrong.
+      if (err && err.name !== 'YError') throw err;
       y.showHelp();
       process.stderr.write(`\n${message}\n`);
       process.exit(2);

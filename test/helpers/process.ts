@@ -150,3 +150,22 @@ export async function accepting(port: number): Promise<boolean> {
     s.on('error', () => resolve(false));
   });
 }
+
+/** `n` consecutive ports that were free a moment ago (for `amq-sim cluster --base-port`). */
+export async function freePortRange(n: number): Promise<number> {
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    let ok = true;
+    for (let p = base; p < base + n && ok; p++) ok = await portFree(p);
+    if (ok) return base;
+  }
+}
+
+async function portFree(port: number): Promise<boolean> {
+  const net = await import('node:net');
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
