@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import type { BridgeStatus } from '../network/bridge.js';
+import { textTable } from './text-table.js';
 
 export interface AdminArgs {
   admin: string;
@@ -22,10 +23,6 @@ async function call(url: string, init?: RequestInit): Promise<unknown> {
   return body;
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n');
-}
 
 /** `amq-sim status`: the broker's role, connectors, destinations and bridges. */
 export async function runStatus(args: AdminArgs): Promise<void> {
@@ -40,13 +37,13 @@ export async function runStatus(args: AdminArgs): Promise<void> {
   }
   const out: string[] = [`${s.brokerName} (${s.brokerId}) ${s.role}, up ${s.uptimeSeconds} s, ${s.connections} connections`];
   if (s.queues.length > 0) {
-    out.push('', table([['queue', 'pending', 'consumers', 'enqueued', 'dequeued'], ...s.queues.map((q) => [q.name, String(q.pending), String(q.consumers), String(q.enqueued), String(q.dequeued)])]));
+    out.push('', textTable([['queue', 'pending', 'consumers', 'enqueued', 'dequeued'], ...s.queues.map((q) => [q.name, String(q.pending), String(q.consumers), String(q.enqueued), String(q.dequeued)])]));
   }
   const bridges = s.network?.bridges ?? [];
   if (bridges.length > 0) {
     out.push(
       '',
-      table([
+      textTable([
         ['bridge', 'remote', 'state', 'since', 'forwarded', 'acked', 'in flight', 'received', 'last activity', 'demand'],
         ...bridges.map((b) => [
           b.name,
@@ -64,7 +61,7 @@ export async function runStatus(args: AdminArgs): Promise<void> {
     );
   }
   if (s.inboundBridges.length > 0) {
-    out.push('', table([['bridge from', 'address', 'duplex', 'since'], ...s.inboundBridges.map((b) => [b.remoteBrokerName, b.remoteAddress, String(b.createdByDuplex), b.since])]));
+    out.push('', textTable([['bridge from', 'address', 'duplex', 'since'], ...s.inboundBridges.map((b) => [b.remoteBrokerName, b.remoteAddress, String(b.createdByDuplex), b.since])]));
   }
   process.stdout.write(out.join('\n') + '\n');
 }

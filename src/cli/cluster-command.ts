@@ -8,6 +8,7 @@ import { BUILTIN_TOPOLOGIES, type BrokerPlan, parseTopology, planCluster, type T
 import { parseNetworkUri } from '../network/connector-config.js';
 import { ClusterSupervisor } from './cluster-supervisor.js';
 import { readConfigFile } from './config-file.js';
+import { textTable } from './text-table.js';
 
 export interface ClusterArgs {
   topology: string;
@@ -77,10 +78,6 @@ async function checkPorts(plans: BrokerPlan[], host: string): Promise<void> {
   }
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
-}
 
 /** The endpoint table printed at start: where each broker listens and what it is. */
 export function endpointTable(topology: Topology, plans: BrokerPlan[], pids: Record<string, number | undefined>): string {
@@ -89,7 +86,7 @@ export function endpointTable(topology: Topology, plans: BrokerPlan[], pids: Rec
     const role = p.sharesStoreWith.length > 0 ? `master/slave with ${p.sharesStoreWith.join(', ')}` : p.config.networkConnectors?.length ? `network → ${p.config.networkConnectors.join(' ')}` : 'broker';
     rows.push([p.name, String(pids[p.name] ?? '-'), p.stompUrl, p.adminUrl, p.storeDir ?? '(memory)', role]);
   }
-  const lines = [`Cluster '${topology.name}'${topology.description ? `: ${topology.description}` : ''}`, '', table(rows)];
+  const lines = [`Cluster '${topology.name}'${topology.description ? `: ${topology.description}` : ''}`, '', textTable(rows)];
   const groups = new Map<string, BrokerPlan[]>();
   for (const p of plans) if (p.storeDir && p.sharesStoreWith.length > 0) groups.set(p.storeDir, [...(groups.get(p.storeDir) ?? []), p]);
   for (const group of groups.values()) {
