@@ -100,6 +100,8 @@ export async function runBroker(args: BrokerArgs): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // Run by `amq-sim cluster` (an IPC channel to it): stop when it goes, even if it was killed with SIGKILL.
+  if (process.send) process.on('disconnect', () => stop('the end of amq-sim cluster'));
   for (;;) {
     let broker: Broker;
     try {

@@ -57,7 +57,8 @@ export class ClusterSupervisor {
 
   private spawn(b: ChildBroker, index: number): Promise<void> {
     const child = spawn(process.execPath, [CLI, 'broker', '--config', b.configFile, '--log-format', 'json', '--log-level', this.o.logLevel], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // The IPC channel carries nothing: its closing tells the broker that the cluster process is gone.
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     const prefix = this.prefix(b.name, index);
     let up!: () => void;
