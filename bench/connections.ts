@@ -26,9 +26,12 @@ function openIdle(port: number, onClose: () => void): Promise<net.Socket> {
     const socket = net.connect({ host: '127.0.0.1', port, noDelay: true });
     let connected = false;
     socket.setEncoding('latin1');
+    let beat: NodeJS.Timeout | undefined;
     socket.on('data', (d: string) => {
       if (!connected && d.startsWith('CONNECTED')) {
         connected = true;
+        // Heart-beat from the moment the connection is open, as a client must (the broker, like ActiveMQ, drops one silent for 10 s).
+        beat = setInterval(() => socket.write('\n'), HEART_BEAT_MS / 2);
         resolve(socket);
       } else if (!connected && d.startsWith('ERROR')) reject(new Error(d.split('\n').find((l) => l.startsWith('message:')) ?? 'ERROR'));
     });
@@ -36,6 +39,7 @@ function openIdle(port: number, onClose: () => void): Promise<net.Socket> {
       if (!connected) reject(err);
     });
     socket.on('close', () => {
+      clearInterval(beat);
       if (connected) onClose();
     });
     socket.on('connect', () => socket.write(`CONNECT\naccept-version:1.1,1.2\nhost:localhost\nheart-beat:${HEART_BEAT_MS},${HEART_BEAT_MS}\n\n\0`));
@@ -67,24 +71,20 @@ export async function idleConnections(target: BrokerTarget, count: number, holdS
   const t0 = Date.now();
   const inFlight = 256;
   let next = 0;
-  await Promise.all(
-    Array.from({ length: inFlight }, async () => {
-      while (next < count) {
-        next++;
-        sockets.push(await openIdle(target.port, () => dropped++));
-      }
-    }),
-  );
+  try {
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        while (next < count) {
+          next++;
+          sockets.push(await openIdle(target.port, () => dropped++));
+        }
+      }),
+    );
+  } catch (err) {
+    for (const s of sockets) s.destroy();
+    throw err;
+  }
   const connectSeconds = (Date.now() - t0) / 1000;
-  // Heart-beat every connection every 10 s, spread over the interval.
-  const perTick = Math.ceil(sockets.length / 100);
-  let cursor = 0;
-  const beat = setInterval(() => {
-    for (let i = 0; i < perTick; i++) {
-      const s = sockets[cursor++ % sockets.length];
-      if (!s.destroyed) s.write('\n');
-    }
-  }, HEART_BEAT_MS / 100 / 2);
   const cpu0 = target.cpuSeconds();
   const h0 = Date.now();
   await new Promise((r) => setTimeout(r, holdSeconds * 1000));
@@ -92,7 +92,6 @@ export async function idleConnections(target: BrokerTarget, count: number, holdS
   const heldSeconds = (Date.now() - h0) / 1000;
   const cpu = target.cpuSeconds() - cpu0;
   const rssAfter = target.rss();
-  clearInterval(beat);
   for (const s of sockets) s.destroy();
   return {
     target: target.name,
