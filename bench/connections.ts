@@ -19,6 +19,7 @@ export interface IdleResult {
 }
 
 const HEART_BEAT_MS = 10_000;
+const CONNECT_TIMEOUT_MS = 3_000;
 
 /** Opens one STOMP connection with heart-beats and resolves once CONNECTED arrives. */
 function openIdle(port: number, onClose: () => void): Promise<net.Socket> {
@@ -27,18 +28,28 @@ function openIdle(port: number, onClose: () => void): Promise<net.Socket> {
     let connected = false;
     socket.setEncoding('latin1');
     let beat: NodeJS.Timeout | undefined;
+    // A broker out of descriptors may leave a connection accepted by the kernel and never answered.
+    const unanswered = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no CONNECTED within ${CONNECT_TIMEOUT_MS} ms`));
+    }, CONNECT_TIMEOUT_MS);
     socket.on('data', (d: string) => {
       if (!connected && d.startsWith('CONNECTED')) {
         connected = true;
+        clearTimeout(unanswered);
         // Heart-beat from the moment the connection is open, as a client must (the broker, like ActiveMQ, drops one silent for 10 s).
         beat = setInterval(() => socket.write('\n'), HEART_BEAT_MS / 2);
         resolve(socket);
-      } else if (!connected && d.startsWith('ERROR')) reject(new Error(d.split('\n').find((l) => l.startsWith('message:')) ?? 'ERROR'));
+      } else if (!connected && d.startsWith('ERROR')) {
+        clearTimeout(unanswered);
+        reject(new Error(d.split('\n').find((l) => l.startsWith('message:')) ?? 'ERROR'));
+      }
     });
     socket.on('error', (err) => {
       if (!connected) reject(err);
     });
     socket.on('close', () => {
+      clearTimeout(unanswered);
       clearInterval(beat);
       if (connected) onClose();
     });

@@ -30,7 +30,7 @@ export function clusterOptions(y: Argv): Argv<ClusterArgs> {
     .option('data', { type: 'string', describe: 'Directory for the brokers\' stores and generated configs [default: ./amq-sim-data/<topology>]' })
     .option('lock-poll', { type: 'number', describe: 'How often slaves try the store lock, ms (ActiveMQ lockAcquireSleepInterval) [default: 10000]' })
     .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log level of every broker' })
-    .option('log-format', { choices: ['json', 'pretty'] as const, describe: 'Log format [default: pretty on a terminal, json otherwise]' })
+    .option('log-format', { choices: ['json', 'pretty'] as const, describe: 'Log format: pretty ([broker] prefix before each line) or json (each line as the broker wrote it, with its "broker" field) [default: pretty]' })
     .example('$0 cluster network', "The seed's hub broker1 and edges broker2, broker3 on 61611-61613")
     .example('$0 cluster master-slave --lock-poll 1000', 'Two brokers on one store; kill -9 the master and watch broker2 take over')
     .example('$0 cluster ./my-topology.yml --base-port 62000', 'Any layout from a file') as unknown as Argv<ClusterArgs>;
@@ -116,7 +116,7 @@ export async function runCluster(args: ClusterArgs): Promise<void> {
     writeFileSync(configFile, JSON.stringify(p.config, null, 2) + '\n');
     return { name: p.name, configFile };
   });
-  const logFormat = args['log-format'] ?? (out.isTTY ? 'pretty' : 'json');
+  const logFormat = args['log-format'] ?? 'pretty';
   const supervisor = new ClusterSupervisor(brokers, { logLevel: args['log-level'], logFormat, out, color: out.isTTY === true });
   let stopping = false;
   const stop = (signal: string) => {
