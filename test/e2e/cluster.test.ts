@@ -37,8 +37,8 @@ const alive = (pid: number) => {
 
 const url = (port: number) => `stomp://127.0.0.1:${port}`;
 
-/** A consume tool that runs until it has been idle for `idle` seconds, printing bodies. */
-function consumer(target: string, idle = 4): CliProcess {
+/** A consume tool that runs until it has been idle for `idle` seconds (long enough to outlast a failover), printing bodies. */
+function consumer(target: string, idle: number): CliProcess {
   return runCli(['consume', '--url', target, '--destination', '/queue/orders', '--count', '0', '--idle-timeout', String(idle), '--print']);
 }
 
@@ -69,7 +69,7 @@ describe('amq-sim cluster', () => {
     await c.p.waitForOutput(/^\[broker3\]\s.*has been established\./);
     expect(c.p.stdoutText.some((l) => /^\[broker1\]\s+\S+ \S+ \| INFO  \| amq-sim \S+ \(broker1, .*\) started$/.test(l))).toBe(true);
 
-    const edges = [consumer(url(c.port(1)), 3), consumer(url(c.port(2)), 3)];
+    const edges = [consumer(url(c.port(1)), 5), consumer(url(c.port(2)), 5)];
     await sleep(800);
     const producer = runCli(['produce', '--url', url(c.port(0)), '--destination', 'queue://orders', '--count', '400']);
     const produced = await finished(producer, FINAL_PRODUCED);
@@ -88,7 +88,7 @@ describe('amq-sim cluster', () => {
     const c = await cluster('master-slave', '--lock-poll', '1000');
     await c.p.waitForOutput(/^\[broker2\]\s.*is locked by another server\. This broker is now in slave mode/);
     const pair = `failover:(${url(c.port(0))},${url(c.port(1))})?randomize=false&initialReconnectDelay=100&maxReconnectDelay=500`;
-    const sink = consumer(pair, 5);
+    const sink = consumer(pair, 10);
     const producer = runCli(['produce', '--url', pair, '--destination', '/queue/orders', '--count', '600', '--rate', '200']);
     await sleep(1500);
     process.kill(c.pid('broker1'), 'SIGKILL');
@@ -108,7 +108,7 @@ describe('amq-sim cluster', () => {
     const c = await cluster('combined', '--lock-poll', '1000');
     await c.p.waitForOutput(/^\[broker1b\]\s.*now in slave mode/);
     await c.p.waitForOutput(/^\[broker3\]\s.*\(broker1a\) has been established\./);
-    const edges = [consumer(url(c.port(1)), 5), consumer(url(c.port(2)), 5)];
+    const edges = [consumer(url(c.port(1)), 10), consumer(url(c.port(2)), 10)];
     await sleep(800);
     const pair = `failover:(${url(c.port(0))},${url(c.port(3))})?randomize=false&initialReconnectDelay=100&maxReconnectDelay=500`;
     const producer = runCli(['produce', '--url', pair, '--destination', '/queue/orders', '--count', '600', '--rate', '200']);
