@@ -42,8 +42,12 @@ export function loadTopology(nameOrFile: string): Topology {
   if (!/[./\\]/.test(nameOrFile)) {
     throw new ConfigError(`No built-in topology '${nameOrFile}' (built-ins: ${Object.keys(BUILTIN_TOPOLOGIES).join(', ')}); a topology file is named by its path`);
   }
-  const base = nameOrFile.replace(/^.*[/\\]/, '').replace(/\.(ya?ml|json)$/, '');
-  return parseTopology(readConfigFile(nameOrFile), nameOrFile, base);
+  return parseTopology(readConfigFile(nameOrFile), nameOrFile, topologyName(nameOrFile));
+}
+
+/** `network` → network; `./conf/chain.yml` → chain: the default name of a topology and of its data directory. */
+function topologyName(nameOrFile: string): string {
+  return nameOrFile.replace(/^.*[/\\]/, '').replace(/\.(ya?ml|json)$/, '');
 }
 
 /** Network URIs are checked here, with the broker's name, rather than failing in a child process. */
@@ -100,7 +104,7 @@ export async function runCluster(args: ClusterArgs): Promise<void> {
   const out = process.stdout;
   let topology: Topology;
   let plans: BrokerPlan[];
-  const dataDir = resolve(args.data ?? join('amq-sim-data', args.topology.replace(/^.*[/\\]/, '').replace(/\.(ya?ml|json)$/, '')));
+  const dataDir = resolve(args.data ?? join('amq-sim-data', topologyName(args.topology)));
   try {
     topology = loadTopology(args.topology);
     plans = planCluster(topology, { basePort: args['base-port'], adminBasePort: args['admin-base-port'], host: args.host, dataDir, lockPoll: args['lock-poll'] });

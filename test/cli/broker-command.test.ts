@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { connectClient, eventually } from '../helpers/broker.js';
 import { runCli } from '../helpers/process.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 describe('amq-sim broker', () => {
   it('documents every flag in --help', async () => {
@@ -38,7 +38,7 @@ describe('amq-sim broker', () => {
   });
 
   it('reads a YAML config file, with flags taking precedence', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'amq-sim-cfg-'));
+    const dir = tempDir('cfg');
     const file = join(dir, 'broker.yaml');
     writeFileSync(file, 'brokerName: from-file\npersistent: false\ntransportConnectors:\n  - stomp://127.0.0.1:0\npolicy:\n  queuePrefetch: 5\n');
     const p = runCli(['broker', '--config', file, '--name', 'from-flag']);
@@ -47,7 +47,7 @@ describe('amq-sim broker', () => {
   });
 
   it('refuses a bad config with a message naming the problem and exit code 2', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'amq-sim-cfg-'));
+    const dir = tempDir('cfg');
     const file = join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify({ policy: { queuePrefetch: 'lots' } }));
     const p = runCli(['broker', '--config', file, '--no-persistent']);

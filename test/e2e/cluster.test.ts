@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { eventually, sleep } from '../helpers/broker.js';
 import { type CliProcess, freePortRange, runCli } from '../helpers/process.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const FINAL_PRODUCED = /^Produced (\d+) messages to \S+ in [\d.]+ s \(\d+ msg\/s\), (\d+) errors(?:, (\d+) sent again after a reconnect)?$/;
 const FINAL_CONSUMED = /^Consumed (\d+) messages from \S+ in [\d.]+ s \(\d+ msg\/s\), (\d+) duplicates, (\d+) redelivered, (\d+) errors$/;
@@ -17,7 +17,7 @@ interface Cluster {
 
 /** `amq-sim cluster …` on free ports in a fresh data directory, with plain prefixed log lines. */
 async function cluster(topology: string, ...extra: string[]): Promise<Cluster> {
-  const data = mkdtempSync(join(tmpdir(), 'amq-sim-cluster-'));
+  const data = tempDir('cluster');
   const base = await freePortRange(4);
   const adminBase = await freePortRange(4);
   const p = runCli(['cluster', topology, '--base-port', String(base), '--admin-base-port', String(adminBase), '--data', data, '--log-format', 'pretty', ...extra]);
@@ -129,7 +129,7 @@ describe('amq-sim cluster', () => {
   });
 
   it('runs a topology file, and refuses a bad one, a bad network URI or a taken port with exit code 2', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'amq-sim-topology-'));
+    const dir = tempDir('topology');
     const file = join(dir, 'chain.yml');
     writeFileSync(file, ['brokers:', '  - name: hub', '    config: { persistent: false }', '  - name: edge', '    network: ["static:(${hub})"]', '    config: { persistent: false }', ''].join('\n'));
     const c = await cluster(file);

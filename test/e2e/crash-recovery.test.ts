@@ -1,13 +1,13 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type ReceivedMessage, StompClient } from '../../src/client/index.js';
 import { eventually, sleep } from '../helpers/broker.js';
 import { runCli } from '../helpers/process.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 function storeDir(): string {
-  return mkdtempSync(join(tmpdir(), 'amq-sim-crash-'));
+  return tempDir('crash');
 }
 
 async function startBroker(store: string) {

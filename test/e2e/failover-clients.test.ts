@@ -4,8 +4,7 @@
  * @stomp/stompjs, stompit and stomp.py, each tried against a real pair.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@stomp/stompjs';
 import { TCPWrapper } from '@stomp/tcp-wrapper';
@@ -14,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { StompClient } from '../../src/client/index.js';
 import { eventually } from '../helpers/broker.js';
 import { type CliProcess, freePort, runCli } from '../helpers/process.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 interface Pair {
   a: CliProcess;
@@ -23,7 +23,7 @@ interface Pair {
 }
 
 async function pair(): Promise<Pair> {
-  const dir = mkdtempSync(join(tmpdir(), 'amq-sim-fo-'));
+  const dir = tempDir('fo');
   const config = join(dir, 'locker.json');
   writeFileSync(config, JSON.stringify({ locker: { lockAcquireSleepInterval: 300, lockKeepAlivePeriod: 500, lockStaleTimeout: 2000 } }));
   const ports: [number, number] = [await freePort(), await freePort()];

@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StompClient } from '../../src/client/index.js';
 import { eventually, sleep } from '../helpers/broker.js';
 import { accepting, type CliProcess, freePort, runCli } from '../helpers/process.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /** Fast lock timings for tests: slaves poll every 500 ms, a lock is stale after 2 s. */
 function lockConfig(dir: string, extra: Record<string, unknown> = {}): string {
@@ -46,7 +46,7 @@ async function receiveAll(url: string, quietMs = 400): Promise<number[]> {
 }
 
 function setup() {
-  const dir = mkdtempSync(join(tmpdir(), 'amq-sim-ms-'));
+  const dir = tempDir('ms');
   const store = join(dir, 'kahadb');
   return { dir, store, config: lockConfig(dir) };
 }

@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type ReceivedMessage, StompClient } from '../../src/client/index.js';
 import { eventually, sleep } from '../helpers/broker.js';
 import { CLI, type CliProcess, freePort, runCli } from '../helpers/process.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 interface Node {
   p: CliProcess;
@@ -14,7 +14,7 @@ interface Node {
   url: string;
 }
 
-const work = () => mkdtempSync(join(tmpdir(), 'amq-sim-net-'));
+const work = () => tempDir('net');
 
 async function start(name: string, args: string[], port?: number, admin?: number): Promise<Node> {
   const stompPort = port ?? (await freePort());

@@ -1,14 +1,14 @@
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { JournalStore } from '../../src/store/journal-store.js';
 import { captureLogger } from '../helpers/log-capture.js';
 import { message, subscription, write } from './contract.js';
 import { journalAt } from './journal-helpers.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 function dir(): string {
-  return mkdtempSync(join(tmpdir(), 'amq-sim-journal-'));
+  return tempDir('journal');
 }
 
 async function fill(d: string, count: number, extra: Parameters<typeof journalAt>[1] = {}): Promise<JournalStore> {

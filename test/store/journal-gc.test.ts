@@ -1,12 +1,11 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { connectClient, eventually, startBroker } from '../helpers/broker.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 describe('journal GC through a running broker', () => {
   it('leaves only a few segments after a steady produce/consume of many persistent messages', async () => {
-    const directory = mkdtempSync(join(tmpdir(), 'amq-sim-gc-'));
+    const directory = tempDir('gc');
     const broker = await startBroker({ persistent: true, store: { directory, journalMaxFileLength: 64 * 1024, cleanupInterval: 100 } });
     const producer = await connectClient(broker);
     const consumer = await connectClient(broker);

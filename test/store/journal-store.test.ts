@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { storeContract } from './contract.js';
 import { journalAt } from './journal-helpers.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 storeContract('JournalStore', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'amq-sim-journal-'));
+  const dir = tempDir('journal');
   const store = journalAt(dir);
   return {
     store,
@@ -17,7 +17,7 @@ storeContract('JournalStore', async () => {
 });
 
 storeContract('JournalStore, replaying the whole journal (no checkpoint)', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'amq-sim-journal-'));
+  const dir = tempDir('journal');
   const store = journalAt(dir);
   return {
     store,
@@ -30,7 +30,7 @@ storeContract('JournalStore, replaying the whole journal (no checkpoint)', async
 });
 
 storeContract('JournalStore, after a crash (not closed)', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'amq-sim-journal-'));
+  const dir = tempDir('journal');
   const store = journalAt(dir);
   return { store, reopen: async () => journalAt(dir) };
 });
