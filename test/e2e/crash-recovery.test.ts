@@ -2,7 +2,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type ReceivedMessage, StompClient } from '../../src/client/index.js';
-import { eventually, sleep } from '../helpers/broker.js';
+import { drainAll, eventually, sleep } from '../helpers/broker.js';
 import { runCli } from '../helpers/process.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -17,20 +17,6 @@ async function startBroker(store: string) {
 }
 
 /** Receives everything left on a queue (until it has been quiet for a while). */
-async function drainAll(url: string, destination: string, quietMs = 500): Promise<ReceivedMessage[]> {
-  const c = await StompClient.connect(url);
-  const got: ReceivedMessage[] = [];
-  let last = Date.now();
-  await c.subscribe(destination, (m) => {
-    got.push(m);
-    last = Date.now();
-    c.ack(m);
-  }, { ack: 'client-individual' });
-  while (Date.now() - last < quietMs) await sleep(50);
-  await c.disconnect();
-  return got;
-}
-
 describe('kill -9 and restart', () => {
   it('keeps every receipted message; acked ones stay acked, unacked ones come back redelivered, none twice', async () => {
     const store = storeDir();

@@ -2,7 +2,7 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StompClient } from '../../src/client/index.js';
-import { eventually, sleep } from '../helpers/broker.js';
+import { drainAll, eventually, sleep } from '../helpers/broker.js';
 import { accepting, type CliProcess, freePort, runCli } from '../helpers/process.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -32,17 +32,7 @@ async function sendNumbered(url: string, from: number, count: number): Promise<v
 }
 
 async function receiveAll(url: string, quietMs = 400): Promise<number[]> {
-  const c = await StompClient.connect(url);
-  const got: number[] = [];
-  let last = Date.now();
-  await c.subscribe('/queue/ms', (m) => {
-    got.push(Number(m.text));
-    last = Date.now();
-    c.ack(m);
-  }, { ack: 'client-individual' });
-  while (Date.now() - last < quietMs) await sleep(50);
-  await c.disconnect();
-  return got;
+  return (await drainAll(url, '/queue/ms', quietMs)).map((m) => Number(m.text));
 }
 
 function setup() {

@@ -23,6 +23,15 @@ async function start(name: string, args: string[], port?: number, admin?: number
   return { p, port: stompPort, admin: adminPort, url: `stomp://127.0.0.1:${stompPort}` };
 }
 
+/** The seed's edges broker2 and broker3, bridged to the hub by `link`, once both bridges are up. */
+async function edges(link: string, storeOf: (name: string) => string[] = () => ['--no-persistent']): Promise<[Node, Node]> {
+  const e2 = await start('broker2', [...storeOf('broker2'), '--network', link]);
+  const e3 = await start('broker3', [...storeOf('broker3'), '--network', link]);
+  await e2.p.waitForLog(/has been established\.$/);
+  await e3.p.waitForLog(/has been established\.$/);
+  return [e2, e3];
+}
+
 async function consumers(nodes: Node[], destination: string) {
   const got: ReceivedMessage[][] = [];
   const clients: StompClient[] = [];
@@ -49,10 +58,7 @@ describe('network of brokers with real processes', () => {
     const hub = await start('broker1', ['--store', join(dir, 'b1')]);
     await hub.p.waitForLog(/\(broker1, .*\) started$/);
     const link = `static:(${hub.url})?duplex=true`;
-    const e2 = await start('broker2', ['--store', join(dir, 'b2'), '--network', link]);
-    const e3 = await start('broker3', ['--store', join(dir, 'b3'), '--network', link]);
-    await e2.p.waitForLog(/has been established\.$/);
-    await e3.p.waitForLog(/has been established\.$/);
+    const [e2, e3] = await edges(link, (name) => ['--store', join(dir, name)]);
     await hub.p.waitForLog(/^Started responder end of duplex bridge NC@/);
     const c = await consumers([e2, e3], '/queue/orders');
     await sleep(300);
@@ -78,10 +84,7 @@ describe('network of brokers with real processes', () => {
     let hub = await start('broker1', ['--store', join(dir, 'b1')], hubPort);
     await hub.p.waitForLog(/\(broker1, .*\) started$/);
     const link = `static:(${hub.url})?duplex=true&initialReconnectDelay=200&useExponentialBackOff=false`;
-    const e2 = await start('broker2', ['--no-persistent', '--network', link]);
-    const e3 = await start('broker3', ['--no-persistent', '--network', link]);
-    await e2.p.waitForLog(/has been established\.$/);
-    await e3.p.waitForLog(/has been established\.$/);
+    const [e2, e3] = await edges(link);
     const c = await consumers([e2, e3], '/queue/orders');
     await sleep(300);
     const producer = await StompClient.connect(`failover:(${hub.url})?initialReconnectDelay=100&maxReconnectDelay=200`);
@@ -132,10 +135,7 @@ describe('network of brokers with real processes', () => {
     const hub = await start('broker1', ['--no-persistent']);
     await hub.p.waitForLog(/started$/);
     const link = `static:(${hub.url})?duplex=true`;
-    const e2 = await start('broker2', ['--no-persistent', '--network', link]);
-    const e3 = await start('broker3', ['--no-persistent', '--network', link]);
-    await e2.p.waitForLog(/has been established\.$/);
-    await e3.p.waitForLog(/has been established\.$/);
+    const [e2, e3] = await edges(link);
     const c = await consumers([e2, e3], '/queue/orders');
     await sleep(300);
     const producer = await StompClient.connect(hub.url);
@@ -178,10 +178,7 @@ describe('network of brokers with real processes', () => {
       await b.p.waitForLog(/slave mode/);
       const pair = `stomp://127.0.0.1:${pa},stomp://127.0.0.1:${pb}`;
       const link = (form === 'masterslave' ? `masterslave:(${pair})` : `static:(failover:(${pair}))`) + '?duplex=true&initialReconnectDelay=200&useExponentialBackOff=false';
-      const e2 = await start('broker2', ['--no-persistent', '--network', link]);
-      const e3 = await start('broker3', ['--no-persistent', '--network', link]);
-      await e2.p.waitForLog(/has been established\.$/);
-      await e3.p.waitForLog(/has been established\.$/);
+      const [e2, e3] = await edges(link);
       const c = await consumers([e2, e3], '/queue/orders');
       await sleep(300);
       const producer = await StompClient.connect(`failover:(${pair})?randomize=false&initialReconnectDelay=100&maxReconnectDelay=300`);

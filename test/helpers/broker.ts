@@ -1,7 +1,7 @@
 import { afterEach } from 'vitest';
 import { Broker, type BrokerDependencies } from '../../src/broker/broker.js';
 import type { PartialBrokerConfig } from '../../src/config/broker-config.js';
-import { StompClient, type ClientOptions } from '../../src/client/index.js';
+import { StompClient, type ClientOptions, type ReceivedMessage } from '../../src/client/index.js';
 
 const running: Broker[] = [];
 const clients: StompClient[] = [];
@@ -43,3 +43,18 @@ export async function eventually(cond: () => boolean | Promise<boolean>, timeout
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Consumes and acknowledges everything on `destination` until nothing arrives for `quietMs`. */
+export async function drainAll(url: string, destination: string, quietMs = 500): Promise<ReceivedMessage[]> {
+  const c = await StompClient.connect(url);
+  const got: ReceivedMessage[] = [];
+  let last = Date.now();
+  await c.subscribe(destination, (m) => {
+    got.push(m);
+    last = Date.now();
+    c.ack(m);
+  }, { ack: 'client-individual' });
+  while (Date.now() - last < quietMs) await sleep(50);
+  await c.disconnect();
+  return got;
+}
