@@ -11,7 +11,7 @@ import { TCPWrapper } from '@stomp/tcp-wrapper';
 import stompit from 'stompit';
 import { describe, expect, it } from 'vitest';
 import { StompClient } from '../../src/client/index.js';
-import { eventually } from '../helpers/broker.js';
+import { eventually, sendUntilReceipted } from '../helpers/broker.js';
 import { type CliProcess, freePort, runCli } from '../helpers/process.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -38,17 +38,7 @@ async function pair(): Promise<Pair> {
 
 /** Sends numbered persistent messages through failover, resending any whose receipt the failover swallowed. */
 async function produce(producer: StompClient, from: number, to: number): Promise<void> {
-  for (let n = from; n < to; n++) {
-    for (;;) {
-      try {
-        await producer.whenConnected();
-        await producer.sendWithReceipt('/queue/fo', String(n), { persistent: 'true' });
-        break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-  }
+  for (let n = from; n < to; n++) await sendUntilReceipted(producer, '/queue/fo', String(n));
 }
 
 /** Runs the scenario: 100 messages through the master, kill -9, 100 more through the slave. */

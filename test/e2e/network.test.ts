@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type ReceivedMessage, StompClient } from '../../src/client/index.js';
-import { eventually, sleep } from '../helpers/broker.js';
+import { eventually, sendUntilReceipted, sleep } from '../helpers/broker.js';
 import { CLI, type CliProcess, freePort, runCli } from '../helpers/process.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -93,18 +93,10 @@ describe('network of brokers with real processes', () => {
     let stop = false;
     const sending = (async () => {
       for (let i = 0; !stop; i++) {
-        for (let attempt = 0; ; attempt++) {
-          try {
-            if (attempt > 0) sentAgain.add(String(i));
-            await producer.whenConnected();
-            await producer.sendWithReceipt('/queue/orders', String(i), { persistent: 'true' });
-            receipted.add(i);
-            break;
-          } catch {
-            if (stop) return;
-            await sleep(50);
-          }
-        }
+        const sends = await sendUntilReceipted(producer, '/queue/orders', String(i), () => stop);
+        if (sends === 0) return;
+        if (sends > 1) sentAgain.add(String(i));
+        receipted.add(i);
         await sleep(2);
       }
     })();
@@ -183,17 +175,7 @@ describe('network of brokers with real processes', () => {
       await sleep(300);
       const producer = await StompClient.connect(`failover:(${pair})?randomize=false&initialReconnectDelay=100&maxReconnectDelay=300`);
       const send = async (from: number, to: number) => {
-        for (let i = from; i < to; i++) {
-          for (;;) {
-            try {
-              await producer.whenConnected();
-              await producer.sendWithReceipt('/queue/orders', String(i), { persistent: 'true' });
-              break;
-            } catch {
-              await sleep(50);
-            }
-          }
-        }
+        for (let i = from; i < to; i++) await sendUntilReceipted(producer, '/queue/orders', String(i));
       };
       await send(0, 100);
       await eventually(() => c.all().length === 100);

@@ -58,3 +58,20 @@ export async function drainAll(url: string, destination: string, quietMs = 500):
   await c.disconnect();
   return got;
 }
+
+/**
+ * Sends a persistent message through a failover client until a RECEIPT confirms it, sending again one whose
+ * receipt a failover swallowed. Returns how many sends it took, or 0 when `stopped()` holds after a failed one.
+ */
+export async function sendUntilReceipted(client: StompClient, destination: string, body: string, stopped = () => false): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.whenConnected();
+      await client.sendWithReceipt(destination, body, { persistent: 'true' });
+      return attempt;
+    } catch {
+      if (stopped()) return 0;
+      await sleep(50);
+    }
+  }
+}
