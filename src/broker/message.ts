@@ -1,5 +1,6 @@
 import { escapeHeaderValue, type Headers } from '../stomp/index.js';
 import { type Destination, stompName } from './destination.js';
+import { encodeMeta, META_HEADER } from './network-protocol.js';
 
 /** JMS priority used when a SEND gives none (JMS default, as ActiveMQ). */
 export const DEFAULT_PRIORITY = 4;
@@ -52,6 +53,7 @@ export class BrokerMessage {
   private cachedHead10: string | undefined;
   private cachedUserHead: string | undefined;
   private cachedDestinationLine: string | undefined;
+  private cachedMetaLine: string | undefined;
 
   constructor(init: MessageInit) {
     this.id = init.id;
@@ -170,5 +172,11 @@ export class BrokerMessage {
     if (!escape) return `destination:${name}\n`;
     if (this.cachedDestinationLine === undefined) this.cachedDestinationLine = `destination:${escapeHeaderValue(name)}\n`;
     return this.cachedDestinationLine;
+  }
+
+  /** The bridge's meta header line for this message leaving broker `via`: always this broker, so made once. */
+  metaLine(via: string): string {
+    if (this.cachedMetaLine === undefined) this.cachedMetaLine = `${META_HEADER}:${escapeHeaderValue(encodeMeta(this, via))}\n`;
+    return this.cachedMetaLine;
   }
 }

@@ -22,7 +22,7 @@ import type { Queue } from './queue.js';
 import { BrokerMessage, DEFAULT_PRIORITY } from './message.js';
 import { DurableSubscriptionInUseError, type MessageRouter, type PendingAck } from './router.js';
 import { type AckMode, StompSubscription } from './stomp-subscription.js';
-import { BRIDGE_HEADER, type BridgeHello, BROKER_HEADER, decodeMeta, encodeMeta, META_HEADER, NETWORK_CONSUMER_HEADER, type NetworkConsumerSpec, type NetworkDuplicates } from './network-protocol.js';
+import { BRIDGE_HEADER, type BridgeHello, BROKER_HEADER, decodeMeta, META_HEADER, NETWORK_CONSUMER_HEADER, type NetworkConsumerSpec, type NetworkDuplicates } from './network-protocol.js';
 import { Transaction, type TransactedDelivery } from './transaction.js';
 import { BACKLOG_HIGH_WATER, type Link } from './transport/link.js';
 
@@ -696,7 +696,7 @@ export class StompConnection implements StompNameResolver {
     if (ackId !== '') head += `ack:${ackId}\n`;
     if (m.redeliveryCounter > 0) head += `redelivered:true\nJMSXDeliveryCount:${m.redeliveryCounter + 1}\n`;
     // A network subscription gets the bridge's compact form of the standard headers.
-    if (sub.isNetwork) head += `${META_HEADER}:${escapeHeaderValue(encodeMeta(m, this.ctx.brokerName))}\n${m.userHead()}content-length:${m.body.length}\n\n`;
+    if (sub.isNetwork) head += `${m.metaLine(this.ctx.brokerName)}${m.userHead()}content-length:${m.body.length}\n\n`;
     else head += `${m.head(escape)}content-length:${m.body.length}\n\n`;
     this.stats.messagesOut++;
     this.wroteSinceCheck = true;

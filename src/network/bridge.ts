@@ -18,13 +18,13 @@ import type { Broker } from '../broker/broker.js';
 import type { ConsumerDescription } from '../broker/advisories.js';
 import { type Destination, parseStompDestination, stompName } from '../broker/destination.js';
 import { BrokerMessage } from '../broker/message.js';
-import { BRIDGE_HEADER, type BridgeHello, BROKER_HEADER, type BrokerIdentity, decodeMeta, encodeMeta, META_HEADER, NETWORK_CONSUMER_HEADER, type NetworkConsumerSpec, NetworkDuplicates } from '../broker/network-protocol.js';
+import { BRIDGE_HEADER, type BridgeHello, BROKER_HEADER, type BrokerIdentity, decodeMeta, META_HEADER, NETWORK_CONSUMER_HEADER, type NetworkConsumerSpec, NetworkDuplicates } from '../broker/network-protocol.js';
 import type { Queue } from '../broker/queue.js';
 import { compileSelector } from '../broker/selector.js';
 import type { BrokerAddress } from '../client/failover-uri.js';
 import { type LinkFault, Session } from '../client/session.js';
 import type { Logger } from '../config/logger.js';
-import { createHeaders, escapeHeaderValue, type Frame, type Headers, withHeadAndBody } from '../stomp/index.js';
+import { createHeaders, type Frame, type Headers, withHeadAndBody } from '../stomp/index.js';
 import { bridged, type NetworkOptions } from './connector-config.js';
 import { DemandSubscription, type ForwardingBridge } from './demand.js';
 
@@ -409,7 +409,7 @@ export class NetworkBridge implements ForwardingBridge {
     const receipt = `fwd-${++this.sequence}`;
     for (let i = 0; i < batch.length; i++) {
       const m = batch[i].message;
-      let head = `SEND\ndestination:${escapeHeaderValue(stompName(m.destination))}\n${META_HEADER}:${escapeHeaderValue(encodeMeta(m, this.local))}\n${m.userHead()}`;
+      let head = `SEND\n${m.destinationLine(true)}${m.metaLine(this.local)}${m.userHead()}`;
       if (i === batch.length - 1) head += `receipt:${receipt}\n`;
       session.sendRaw(withHeadAndBody(`${head}content-length:${m.body.length}\n\n`, m.body));
     }
