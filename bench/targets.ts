@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import type { SyncStrategy } from '../src/store/sync-policy.js';
 
 export interface BrokerTarget {
   readonly name: string;
@@ -25,7 +26,7 @@ export interface TargetOptions {
   storeDir: string;
   keepStore?: boolean;
   /** Extra broker flags (amq-sim) or XML attributes (ActiveMQ kahaDB). */
-  syncStrategy?: 'always' | 'periodic' | 'never';
+  syncStrategy?: SyncStrategy;
   /** Open-file limit for the broker process (ulimit -n). */
   fileLimit?: number;
   /** Resolve at once instead of when the broker listens (a slave does not listen). */

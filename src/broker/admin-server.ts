@@ -6,22 +6,13 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AdminError, AmqSimError } from '../errors.js';
 
 export interface AdminHandlers {
   status(): unknown;
   health(): { ok: boolean; role: string };
   /** `POST /api/<extension>/<action>` with a JSON body of string arguments. */
   command(extension: string, action: string, args: Record<string, string>): Promise<unknown>;
-}
-
-export class AdminError extends Error {
-  override readonly name = 'AdminError';
-  constructor(
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
 }
 
 export interface AdminServer {
@@ -47,7 +38,7 @@ export async function listenAdmin(host: string, port: number, handlers: AdminHan
       let body = '';
       req.on('data', (d: Buffer) => (body += d.toString()));
       req.on('end', () => {
-        let args: Record<string, string> = {};
+        let args: Record<string, string>;
         try {
           args = body ? (JSON.parse(body) as Record<string, string>) : {};
         } catch {
@@ -55,7 +46,7 @@ export async function listenAdmin(host: string, port: number, handlers: AdminHan
         }
         handlers.command(m[1], m[2], args).then(
           (result) => send(res, 200, result ?? { ok: true }),
-          (err: Error) => send(res, err instanceof AdminError ? err.status : 500, { error: err.message }),
+          (err: Error) => send(res, err instanceof AdminError ? err.status : 500, { error: err.message, code: err instanceof AmqSimError ? err.code : undefined }),
         );
       });
       return;

@@ -8,11 +8,11 @@
  * ActiveMQ); network bridges learn remote demand this way.
  */
 import { createHeaders } from '../stomp/index.js';
-import { type Destination, destination, stompName } from './destination.js';
-import { BrokerMessage } from './message.js';
-import type { MessageRouter } from './router.js';
-import type { TopicSubscription } from './topic.js';
-import { matchesWildcard } from './wildcard.js';
+import { type Destination, destination, stompName } from './core/destination.js';
+import { BrokerMessage } from './core/message.js';
+import type { MessageRouter } from './core/router.js';
+import type { TopicSubscription } from './core/topic.js';
+import { matchesWildcard } from './core/wildcard.js';
 
 export const ADVISORY_PREFIX = 'ActiveMQ.Advisory.';
 

@@ -1,25 +1,25 @@
 import { readFileSync } from 'node:fs';
 import { type BrokerConfig, type PartialBrokerConfig, resolveBrokerConfig } from '../config/broker-config.js';
 import { type Logger, silentLogger } from '../config/logger.js';
-import { LockWaitAborted, StoreLock } from '../lock/store-lock.js';
-import { JournalFencedError } from '../store/journal.js';
+import { StoreLock } from '../lock/store-lock.js';
 import { JournalStore } from '../store/journal-store.js';
 import { MemoryStore } from '../store/memory-store.js';
 import type { MessageStore } from '../store/types.js';
-import { type AdminServer, AdminError, listenAdmin } from './admin-server.js';
+import { adminError, configError, isLockWaitAborted, type ProtocolError, protocolError, StoreError } from '../errors.js';
+import { type AdminServer, listenAdmin } from './admin-server.js';
 import { Advisories } from './advisories.js';
-import type { BrokerExtension } from './extension.js';
-import { type BridgeHello, NetworkDuplicates } from './network-protocol.js';
+import type { BrokerExtension, ExtensionHost } from './extension.js';
 import { parseSimpleUri } from '../config/uri.js';
-import { IdGenerator } from './ids.js';
-import type { BrokerMessage } from './message.js';
-import { MessageRouter } from './router.js';
-import { type ConnectionContext, StompConnection } from './stomp-connection.js';
-import { parseTransportUri, type TransportConnectorSpec } from './transport/connector-uri.js';
-import { BACKLOG_HIGH_WATER, type Link } from './transport/link.js';
-import { type ListeningServer, listenTcp } from './transport/tcp.js';
-import { listenWebSocket } from './transport/websocket.js';
-import { compileSelector } from './selector.js';
+import { IdGenerator } from './core/ids.js';
+import type { BrokerMessage } from './core/message.js';
+import { MessageRouter } from './core/router.js';
+import { type ConnectionContext, ERROR_CODE_HEADER, StompConnection } from './stomp/connection.js';
+import type { PeerProtocol } from './stomp/peer.js';
+import { DEFAULT_CONNECTION_OPTIONS, parseTransportUri, type TransportConnectorSpec } from './connector-uri.js';
+import { BACKLOG_HIGH_WATER, type Link } from '../transport/link.js';
+import { type ListeningServer, listenTcp } from '../transport/tcp.js';
+import { listenWebSocket } from '../transport/websocket.js';
+import { compileSelector } from './core/selector.js';
 import { VERSION } from './version.js';
 import { createHeaders, encodeFrame } from '../stomp/index.js';
 
@@ -27,7 +27,7 @@ export interface BrokerDependencies {
   logger?: Logger;
   /** Overrides the store the config would choose. */
   store?: MessageStore;
-  /** Started once the broker serves (network connectors). */
+  /** Installed when the broker is made, started once it serves (the network of brokers). */
   extensions?: BrokerExtension[];
 }
 
@@ -59,7 +59,7 @@ export type BrokerOutcome = 'stopped' | 'fenced' | 'failed';
  * connectors. `new Broker(config)` then `start()` (or `Broker.start(config)`);
  * `stop()` at any time, also while it waits for the lock as a slave.
  */
-export class Broker {
+export class Broker implements ExtensionHost {
   readonly config: BrokerConfig;
   readonly logger: Logger;
   readonly ids = new IdGenerator();
@@ -69,10 +69,12 @@ export class Broker {
   readonly store: MessageStore;
   readonly startedAt = Date.now();
   private readonly connectors: RunningConnector[] = [];
+  /** Every connection, whatever its transport (connectors, or links handed to `handle`). */
+  private readonly connections = new Set<StompConnection>();
   private readonly clientIds = new Map<string, StompConnection>();
+  private readonly peerProtocols: PeerProtocol[] = [];
   private readonly connectionContext: ConnectionContext;
   private readonly fileLimit = readOpenFileLimit();
-  private connectionCount = 0;
   private expiryTimer: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
   private lastAcceptWarning = 0;
@@ -88,8 +90,6 @@ export class Broker {
   readonly finished: Promise<BrokerOutcome>;
   private readonly extensions: BrokerExtension[];
   private admin: AdminServer | null = null;
-  /** Bridges other brokers opened to this one. */
-  private readonly inboundBridges = new Map<StompConnection, { hello: BridgeHello; since: number }>();
 
   constructor(input: PartialBrokerConfig | BrokerConfig, deps: BrokerDependencies = {}) {
     const config = resolveBrokerConfig(input as PartialBrokerConfig);
@@ -108,10 +108,6 @@ export class Broker {
     this.extensions = deps.extensions ?? [];
     this.connectionContext = {
       brokerName: config.brokerName,
-      brokerId: this.brokerId,
-      networkDuplicates: new NetworkDuplicates(config.brokerName),
-      bridgeOpened: (connection, hello) => this.bridgeOpened(connection, hello),
-      bridgeClosed: (connection, hello) => this.bridgeClosed(connection, hello),
       server: `amq-sim/${VERSION}`,
       router: this.router,
       advisories: this.advisories,
@@ -120,7 +116,24 @@ export class Broker {
       compileSelector,
       claimClientId: (clientId, connection) => this.claimClientId(clientId, connection),
       connectionClosed: (connection) => this.connectionClosed(connection),
+      peerProtocols: this.peerProtocols,
     };
+    if (config.networkConnectors.length > 0 && !this.extensions.some((e) => e.name === 'network')) {
+      throw configError('CONFIG_INVALID', 'networkConnectors need the network extension: start the broker with startBroker() (src/index.ts) or amq-sim broker');
+    }
+    for (const ext of this.extensions) ext.install(this);
+  }
+
+  get brokerName(): string {
+    return this.config.brokerName;
+  }
+
+  newId(kind: string): string {
+    return this.ids.next(kind);
+  }
+
+  addPeerProtocol(protocol: PeerProtocol): void {
+    this.peerProtocols.push(protocol);
   }
 
   private createStore(config: BrokerConfig): MessageStore {
@@ -130,7 +143,7 @@ export class Broker {
       logger: this.logger,
       guard: () => this.lock?.guard() ?? null,
       onFailure: (err) => {
-        if (err instanceof JournalFencedError) this.fence(err.message);
+        if (err instanceof StoreError && err.code === 'STORE_FENCED') this.fence(err.message);
         else this.fail(`the store failed: ${err.message}`);
       },
     });
@@ -149,7 +162,7 @@ export class Broker {
   /**
    * Takes the store lock (waiting as a slave while another broker holds it),
    * recovers the store, then opens the transport connectors. Rejects with
-   * LockWaitAborted when stopped while waiting.
+   * LOCK_WAIT_ABORTED when stopped while waiting.
    */
   async start(): Promise<void> {
     if (this.config.admin) await this.openAdmin(this.config.admin);
@@ -160,12 +173,12 @@ export class Broker {
       try {
         waited = await this.lock.acquire();
       } catch (err) {
-        if (err instanceof LockWaitAborted) this.logger.info('Attempt to obtain lock aborted due to shutdown');
+        if (isLockWaitAborted(err)) this.logger.info('Attempt to obtain lock aborted due to shutdown');
         this.role = 'stopped';
         this.finish('stopped');
         throw err;
       }
-      this.logger.info({ lock: this.lock.lockPath, waitedSeconds: waited }, `Lock acquired on ${this.lock.lockPath}${waited > 0.5 ? ` after waiting ${waited.toFixed(1)} s` : ''}: this broker is the master`);
+      this.logger.info({ lock: this.lock.lockPath, waitedSeconds: round3(waited) }, `Lock acquired on ${this.lock.lockPath}${waited > 0.5 ? ` after waiting ${waited.toFixed(1)} s` : ''}: this broker is the master`);
       this.lock.onLost((reason) => this.fence(reason));
     }
     this.role = 'starting';
@@ -177,7 +190,7 @@ export class Broker {
     const t0 = performance.now();
     const state = await this.store.recover();
     const recovered = this.router.recover(state, (record) => this.durableFilter(record.selector, record.noLocal));
-    const seconds = (performance.now() - t0) / 1000;
+    const seconds = round3((performance.now() - t0) / 1000);
     this.logger.info(
       { operations: state.operations, seconds, messages: recovered },
       `Recovery replayed ${state.operations} operations from the journal in ${seconds.toFixed(3)} seconds.`,
@@ -195,7 +208,7 @@ export class Broker {
     }
     if (this.stopping) return;
     this.role = 'master';
-    for (const ext of this.extensions) await ext.start(this);
+    for (const ext of this.extensions) await ext.start();
     if (this.config.policy.expireMessagesPeriod > 0) {
       this.expiryTimer = setInterval(() => this.router.expireSweep(), this.config.policy.expireMessagesPeriod);
       this.expiryTimer.unref();
@@ -231,24 +244,29 @@ export class Broker {
     const refusal = this.refusal(connector);
     if (refusal) {
       link.start({ data: () => {}, drain: () => {}, closed: () => {} });
-      link.write(encodeFrame({ command: 'ERROR', headers: createHeaders({ message: refusal, 'content-type': 'text/plain' }), body: Buffer.from(refusal + '\n') }, '1.0'));
+      const headers = createHeaders({ message: refusal.message, [ERROR_CODE_HEADER]: refusal.code, 'content-type': 'text/plain' });
+      link.write(encodeFrame({ command: 'ERROR', headers, body: Buffer.from(refusal.message + '\n') }, '1.0'));
       link.end();
-      this.warnRateLimited(`${refusal} (connection from ${link.remoteAddress} refused)`);
+      this.warnRateLimited(`${refusal.message} (connection from ${link.remoteAddress} refused)`);
       return;
     }
-    const connection = new StompConnection(link, this.connectionContext, connector.spec.connection);
-    connector.connections.add(connection);
-    this.connectionCount++;
+    connector.connections.add(this.handle(link, connector.spec.connection));
   }
 
-  private refusal(connector: RunningConnector): string | null {
-    if (this.stopping) return 'Broker is shutting down';
-    if (connector.connections.size >= connector.spec.maximumConnections) {
-      return `Exceeded the maximum number of allowed client connections. See the 'maximumConnections' property on the TCP transport configuration URI in the ActiveMQ configuration file (e.g., activemq.xml)`;
-    }
-    if (this.connectionCount >= this.fileLimit - FILE_RESERVE) {
-      return `Too many open files: the process limit of ${this.fileLimit} leaves no room for another connection`;
-    }
+  /**
+   * Serves one client over any Link (aedes' `handle(stream)`): the transport
+   * connectors hand theirs here, and tests an in-memory one (transport/memory.ts).
+   */
+  handle(link: Link, options = DEFAULT_CONNECTION_OPTIONS): StompConnection {
+    const connection = new StompConnection(link, this.connectionContext, options);
+    this.connections.add(connection);
+    return connection;
+  }
+
+  private refusal(connector: RunningConnector): ProtocolError | null {
+    if (this.stopping) return protocolError('STOMP_SHUTTING_DOWN');
+    if (connector.connections.size >= connector.spec.maximumConnections) return protocolError('STOMP_MAX_CONNECTIONS');
+    if (this.connections.size >= this.fileLimit - FILE_RESERVE) return protocolError('STOMP_FILE_LIMIT', this.fileLimit);
     return null;
   }
 
@@ -265,14 +283,14 @@ export class Broker {
 
   private async openAdmin(uri: string): Promise<void> {
     const u = parseSimpleUri(uri);
-    if (u.scheme !== 'http') throw new AdminError(`The admin endpoint must be an http:// URI, not ${uri}`);
+    if (u.scheme !== 'http') throw configError('CONFIG_INVALID', `The admin endpoint must be an http:// URI, not ${uri}`);
     this.admin = await listenAdmin(u.host || '127.0.0.1', u.port < 0 ? 8161 : u.port, {
       status: () => this.status(),
       health: () => ({ ok: this.role !== 'stopped', role: this.role }),
       command: async (extension, action, args) => {
         const ext = this.extension(extension);
-        if (!ext) throw new AdminError(`No extension '${extension}' in this broker`, 404);
-        if (this.role !== 'master') throw new AdminError(`This broker is ${this.role}, not serving`, 409);
+        if (!ext) throw adminError(404, 'ADMIN_NOT_FOUND', `No extension '${extension}' in this broker`);
+        if (this.role !== 'master') throw adminError(409, 'ADMIN_NOT_SERVING', this.role);
         return ext.command(action, args);
       },
     });
@@ -288,33 +306,15 @@ export class Broker {
     return this.admin?.port ?? null;
   }
 
-  private bridgeOpened(connection: StompConnection, hello: BridgeHello): void {
-    this.inboundBridges.set(connection, { hello, since: Date.now() });
-    if (hello.duplex) this.logger.info({ remote: hello.brokerName }, `Started responder end of duplex bridge ${hello.connector}@${hello.brokerId}`);
-    this.logger.info(
-      { remote: hello.brokerName, address: connection.remoteAddress },
-      `Network connection between vm://${this.config.brokerName} and ${connection.remoteAddress} (${hello.brokerName}) has been established.`,
-    );
-    this.advisories.bridgeStarted({ bridgeId: connection.connectionId, remoteBrokerName: hello.brokerName, remoteAddress: connection.remoteAddress, createdByDuplex: hello.duplex, localBrokerName: this.config.brokerName });
-  }
-
-  private bridgeClosed(connection: StompConnection, hello: BridgeHello): void {
-    if (!this.inboundBridges.delete(connection)) return;
-    this.logger.info({ remote: hello.brokerName }, `${this.config.brokerName} bridge to ${hello.brokerName} stopped`);
-    this.advisories.bridgeStopped(connection.connectionId);
-  }
-
-  private claimClientId(clientId: string, connection: StompConnection): string | null {
+  private claimClientId(clientId: string, connection: StompConnection): void {
     const holder = this.clientIds.get(clientId);
-    if (holder && holder !== connection) return `Broker: ${this.config.brokerName} - Client: ${clientId} already connected from ${holder.remoteAddress}`;
+    if (holder && holder !== connection) throw protocolError('STOMP_CLIENT_ID_IN_USE', this.config.brokerName, clientId, holder.remoteAddress);
     this.clientIds.set(clientId, connection);
-    return null;
   }
 
   private connectionClosed(connection: StompConnection): void {
-    for (const c of this.connectors) {
-      if (c.connections.delete(connection)) this.connectionCount--;
-    }
+    this.connections.delete(connection);
+    for (const c of this.connectors) c.connections.delete(connection);
     if (connection.clientId !== undefined && this.clientIds.get(connection.clientId) === connection) this.clientIds.delete(connection.clientId);
   }
 
@@ -326,7 +326,7 @@ export class Broker {
   /** The port of the first connector of a kind, handy for tests and tools. */
   port(kind: 'stomp' | 'ws' = 'stomp'): number {
     const c = this.connectors.find((x) => x.spec.kind === kind);
-    if (!c) throw new Error(`No ${kind} connector`);
+    if (!c) throw configError('CONFIG_INVALID', `No ${kind} connector`);
     return c.server.port;
   }
 
@@ -340,7 +340,7 @@ export class Broker {
       version: VERSION,
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       connectors: this.addresses,
-      connections: this.connectionCount,
+      connections: this.connections.size,
       memory: { pendingBytes: this.router.memoryInUse, limit: this.config.policy.memoryLimit, rss: process.memoryUsage().rss },
       store: this.store.describe(),
       queues: [...this.router.queues.values()].map((q) => ({
@@ -351,14 +351,6 @@ export class Broker {
       })),
       topics: [...this.router.topics.values()].map((t) => ({ name: t.destination.name, subscriptions: t.subscriptions.size, ...t.stats })),
       durableSubscriptions: [...this.router.durableSubscriptions.values()].map((s) => ({ key: s.durable!.key, destination: s.destination.name, active: s.consumer !== null, pending: s.queue.pending.size })),
-      inboundBridges: [...this.inboundBridges].map(([c, b]) => ({
-        remoteBrokerName: b.hello.brokerName,
-        remoteAddress: c.remoteAddress,
-        connector: b.hello.connector,
-        createdByDuplex: b.hello.duplex,
-        since: new Date(b.since).toISOString(),
-        ...c.describe(),
-      })),
       ...Object.fromEntries(this.extensions.map((e) => [e.name, e.status()])),
     };
   }
@@ -411,20 +403,26 @@ export class Broker {
     await this.admin?.close();
     this.role = 'stopped';
     if (wasServing) {
-      this.logger.info({ uptimeSeconds: (Date.now() - this.startedAt) / 1000 }, `${name} uptime ${((Date.now() - this.startedAt) / 1000).toFixed(3)} seconds`);
+      const uptime = round3((Date.now() - this.startedAt) / 1000);
+      this.logger.info({ uptimeSeconds: uptime }, `${name} uptime ${uptime.toFixed(3)} seconds`);
       this.logger.info(`${name} is shutdown`);
     }
     this.finish(this.stoppedBecause);
   }
 
   private async closeConnectors(): Promise<void> {
+    for (const conn of [...this.connections]) conn.close();
     for (const c of this.connectors) {
-      for (const conn of [...c.connections]) conn.close();
       await c.server.close();
       this.logger.info(`Connector ${c.spec.scheme} stopped`);
     }
     this.connectors.length = 0;
   }
+}
+
+/** Seconds for a log field: to the millisecond, without float noise. */
+function round3(seconds: number): number {
+  return Math.round(seconds * 1000) / 1000;
 }
 
 /** The soft limit on open files, from /proc on Linux; unlimited elsewhere. */

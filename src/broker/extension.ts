@@ -1,14 +1,34 @@
-import type { Broker } from './broker.js';
+import type { Logger } from '../config/logger.js';
+import type { Advisories } from './advisories.js';
+import type { MessageRouter } from './core/router.js';
+import type { PeerProtocol } from './stomp/peer.js';
 
 /**
- * Something that runs inside a broker once it serves, and stops with it:
- * the network connectors. The broker knows nothing else of them.
+ * Something that runs inside a broker beside its clients: the network of
+ * brokers (src/network), later security and the console. The broker knows
+ * nothing else of them; they know of the broker only this face.
  */
 export interface BrokerExtension {
   /** Its name in the status and in admin commands (`POST /api/<name>/<action>`). */
   readonly name: string;
-  start(broker: Broker): Promise<void>;
+  /** Called when the broker is made, before any connection: register peer protocols here. */
+  install(host: ExtensionHost): void;
+  /** Called once the broker serves (after the store lock, recovery and its transports). */
+  start(): Promise<void>;
   stop(): Promise<void>;
   status(): unknown;
   command(action: string, args: Record<string, string>): Promise<unknown>;
+}
+
+/** What an extension may use of the broker. */
+export interface ExtensionHost {
+  readonly brokerName: string;
+  readonly brokerId: string;
+  readonly logger: Logger;
+  /** The dispatch core: destinations, consumers, sending. */
+  readonly router: MessageRouter;
+  readonly advisories: Advisories;
+  newId(kind: string): string;
+  /** Connections whose CONNECT carries `protocol.connectHeader` are peers of this protocol. */
+  addPeerProtocol(protocol: PeerProtocol): void;
 }

@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
-import type { BridgeStatus } from '../network/bridge.js';
+import type { NetworkStatus } from '../network/connectors.js';
+import { adminError } from '../errors.js';
 import { textTable } from './text-table.js';
 
 export interface AdminArgs {
@@ -16,10 +17,16 @@ async function call(url: string, init?: RequestInit): Promise<unknown> {
   try {
     res = await fetch(url, init);
   } catch (err) {
-    throw new Error(`Cannot reach ${url}: ${(err as Error).cause ? String((err as Error & { cause: Error }).cause.message) : (err as Error).message}`);
+    const cause = (err as Error & { cause?: NodeJS.ErrnoException }).cause;
+    const reason = cause?.message ?? (err as Error).message;
+    const hint =
+      cause?.code === 'ECONNREFUSED'
+        ? '. Nothing answers there: is the broker running, and was it started with --admin (amq-sim broker has no admin endpoint unless given one; amq-sim cluster prints each broker\'s)?'
+        : '';
+    throw adminError(503, 'ADMIN_UNREACHABLE', url, reason + hint);
   }
   const body = (await res.json()) as { error?: string };
-  if (!res.ok) throw new Error(body.error ?? `${res.status} ${res.statusText}`);
+  if (!res.ok) throw adminError(res.status, 'ADMIN_BAD_REQUEST', body.error ?? `${res.status} ${res.statusText}`);
   return body;
 }
 
@@ -28,8 +35,7 @@ async function call(url: string, init?: RequestInit): Promise<unknown> {
 export async function runStatus(args: AdminArgs): Promise<void> {
   const s = (await call(`${args.admin}/api/status`)) as Record<string, unknown> & {
     queues: Array<{ name: string; pending: number; consumers: number; enqueued: number; dequeued: number }>;
-    network?: { bridges: BridgeStatus[] };
-    inboundBridges: Array<{ remoteBrokerName: string; remoteAddress: string; createdByDuplex: boolean; since: string }>;
+    network?: NetworkStatus;
   };
   if (args.json) {
     process.stdout.write(JSON.stringify(s, null, 2) + '\n');
@@ -60,8 +66,9 @@ export async function runStatus(args: AdminArgs): Promise<void> {
       ]),
     );
   }
-  if (s.inboundBridges.length > 0) {
-    out.push('', textTable([['bridge from', 'address', 'duplex', 'since'], ...s.inboundBridges.map((b) => [b.remoteBrokerName, b.remoteAddress, String(b.createdByDuplex), b.since])]));
+  const inbound = s.network?.inbound ?? [];
+  if (inbound.length > 0) {
+    out.push('', textTable([['bridge from', 'address', 'duplex', 'since'], ...inbound.map((b) => [b.remoteBrokerName, b.remoteAddress, String(b.createdByDuplex), b.since])]));
   }
   process.stdout.write(out.join('\n') + '\n');
 }

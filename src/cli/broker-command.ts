@@ -1,8 +1,10 @@
 import type { Argv } from 'yargs';
-import { Broker } from '../broker/broker.js';
-import { LockWaitAborted } from '../lock/store-lock.js';
-import { NetworkConnectors } from '../network/network-connectors.js';
-import { type BrokerConfig, ConfigError, type PartialBrokerConfig, resolveBrokerConfig } from '../config/broker-config.js';
+import type { Broker } from '../broker/broker.js';
+import { createBroker } from '../index.js';
+import { type BrokerConfig, DEFAULT_BROKER_CONFIG as d, type PartialBrokerConfig, resolveBrokerConfig } from '../config/broker-config.js';
+import { numberOption, withDefault } from './options.js';
+import { ConfigError, isLockWaitAborted } from '../errors.js';
+import { SYNC_STRATEGIES, type SyncStrategy } from '../store/sync-policy.js';
 import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from '../config/logger.js';
 import { readConfigFile } from './config-file.js';
 
@@ -11,7 +13,7 @@ export interface BrokerArgs {
   stomp?: string[];
   store?: string;
   persistent?: boolean;
-  'journal-disk-sync-strategy'?: 'always' | 'periodic' | 'never';
+  'journal-disk-sync-strategy'?: SyncStrategy;
   'journal-max-file-length'?: number;
   'lock-poll'?: number;
   network?: string[];
@@ -24,22 +26,22 @@ export interface BrokerArgs {
 
 export function brokerOptions(y: Argv): Argv<BrokerArgs> {
   return y
-    .option('name', { type: 'string', describe: "Broker name (ActiveMQ brokerName) [default: 'localhost']" })
+    .option('name', { type: 'string', describe: withDefault('Broker name (ActiveMQ brokerName)', d.brokerName) })
     .option('stomp', {
       type: 'string',
       array: true,
       describe:
-        'Transport connector URI, repeatable: stomp://HOST:PORT or ws://HOST:PORT, with ActiveMQ options such as ?maximumConnections=1000&wireFormat.maxFrameSize=104857600&transport.hbGracePeriodMultiplier=1.5 [default: stomp://0.0.0.0:61613 and ws://0.0.0.0:61614]',
+        withDefault('Transport connector URI, repeatable: stomp://HOST:PORT or ws://HOST:PORT, with ActiveMQ options such as ?maximumConnections=1000&wireFormat.maxFrameSize=104857600&transport.hbGracePeriodMultiplier=1.5', d.transportConnectors.join(' and ')),
     })
-    .option('store', { type: 'string', describe: 'Store directory (KahaDB directory) [default: ./kahadb]' })
-    .option('persistent', { type: 'boolean', describe: 'Keep persistent messages in the store; --no-persistent keeps everything in memory [default: true]' })
+    .option('store', { type: 'string', describe: withDefault('Store directory (KahaDB directory)', d.store.directory) })
+    .option('persistent', { type: 'boolean', describe: withDefault('Keep persistent messages in the store; --no-persistent keeps everything in memory', d.persistent) })
     .option('journal-disk-sync-strategy', {
-      choices: ['always', 'periodic', 'never'] as const,
-      describe: 'KahaDB journalDiskSyncStrategy: fsync before each receipt (always), every journalDiskSyncInterval (periodic), or never [default: always]',
+      choices: SYNC_STRATEGIES,
+      describe: withDefault('KahaDB journalDiskSyncStrategy: fsync before each receipt (always), every journalDiskSyncInterval (periodic), or never', d.store.journalDiskSyncStrategy),
     })
-    .option('journal-max-file-length', { type: 'number', describe: 'KahaDB journalMaxFileLength in bytes: journal segments roll over at this size [default: 33554432]' })
-    .option('lock-poll', { type: 'number', describe: 'ActiveMQ lockAcquireSleepInterval: how often a slave tries the store lock, in ms [default: 10000]' })
-    .option('fail-if-locked', { type: 'boolean', describe: 'ActiveMQ failIfLocked: exit at once if another broker holds the store lock, instead of waiting as a slave [default: false]' })
+    .option('journal-max-file-length', numberOption('journal-max-file-length', withDefault('KahaDB journalMaxFileLength in bytes: journal segments roll over at this size', d.store.journalMaxFileLength), { min: 1024, integer: true }))
+    .option('lock-poll', numberOption('lock-poll', withDefault('ActiveMQ lockAcquireSleepInterval: how often a slave tries the store lock, in ms', d.locker.lockAcquireSleepInterval), { min: 100, integer: true }))
+    .option('fail-if-locked', { type: 'boolean', describe: withDefault('ActiveMQ failIfLocked: exit at once if another broker holds the store lock, instead of waiting as a slave', d.locker.failIfLocked) })
     .option('network', {
       type: 'string',
       array: true,
@@ -75,6 +77,12 @@ export function configFromArgs(args: BrokerArgs): PartialBrokerConfig[] {
   return layers;
 }
 
+/** A broker that cannot start says why in plain words on stderr (whatever the log format), exit 2 for bad config. */
+function failedToStart(err: unknown): never {
+  process.stderr.write(`amq-sim broker: Failed to start broker: ${(err as Error).message}\n`);
+  process.exit(err instanceof ConfigError ? 2 : 1);
+}
+
 /**
  * Runs a broker until a signal stops it. A master that loses its store lock
  * goes back to waiting as a slave (ActiveMQ's `restartAllowed`), or exits
@@ -86,8 +94,7 @@ export async function runBroker(args: BrokerArgs): Promise<void> {
   try {
     config = resolveBrokerConfig(...configFromArgs(args));
   } catch (err) {
-    logger.fatal({ err: (err as Error).message }, `Failed to start broker: ${(err as Error).message}`);
-    process.exit(err instanceof ConfigError ? 2 : 1);
+    failedToStart(err);
   }
   let signalled = false;
   let current: Broker | null = null;
@@ -105,13 +112,12 @@ export async function runBroker(args: BrokerArgs): Promise<void> {
   for (;;) {
     let broker: Broker;
     try {
-      broker = new Broker(config, { logger, extensions: config.networkConnectors.length > 0 ? [new NetworkConnectors(config.networkConnectors)] : [] });
+      broker = createBroker(config, { logger });
       current = broker;
       await broker.start();
     } catch (err) {
-      if (err instanceof LockWaitAborted) process.exit(0);
-      logger.fatal({ err: (err as Error).message }, `Failed to start broker: ${(err as Error).message}`);
-      process.exit(err instanceof ConfigError ? 2 : 1);
+      if (isLockWaitAborted(err)) process.exit(0);
+      failedToStart(err);
     }
     if (signalled) await broker.stop();
     const outcome = await broker.finished;

@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { type ClientOptions, StompClient } from '../client/index.js';
+import { numberOption } from './options.js';
 
 export interface ClientArgs {
   url: string;
@@ -20,21 +21,11 @@ export function clientOptions<T>(y: Argv<T>, countDescription: string): Argv<T &
       describe: 'Broker URI: stomp://host:port, or failover:(stomp://a:61611,stomp://b:61612)?randomize=false&initialReconnectDelay=100&maxReconnectAttempts=-1',
     })
     .option('destination', { type: 'string', default: '/queue/TEST', describe: 'Destination: /queue/NAME, /topic/NAME, or ActiveMQ\'s queue://NAME, topic://NAME' })
-    .option('count', { alias: 'message-count', type: 'number', default: 1000, describe: countDescription })
-    .option('transaction-batch-size', { type: 'number', default: 0, describe: 'Messages per transaction (BEGIN … COMMIT); 0: no transactions' })
+    .option('count', numberOption('count', countDescription, { alias: 'message-count', default: 1000, min: 0, integer: true }))
+    .option('transaction-batch-size', numberOption('transaction-batch-size', 'Messages per transaction (BEGIN … COMMIT); 0: no transactions', { default: 0, min: 0, integer: true }))
     .option('user', { type: 'string', describe: 'login header' })
-    .option('password', { type: 'string', describe: 'passcode header' })
-    .check((argv) => {
-      for (const name of NUMBER_OPTIONS) {
-        const value = (argv as Record<string, unknown>)[name];
-        if (value !== undefined && !(Number.isFinite(value) && (value as number) >= 0)) return `--${name} must be a number ≥ 0, not ${String(value)}`;
-      }
-      return true;
-    }) as unknown as Argv<T & ClientArgs>;
+    .option('password', { type: 'string', describe: 'passcode header' }) as unknown as Argv<T & ClientArgs>;
 }
-
-/** Numeric options of produce and consume, checked together. */
-const NUMBER_OPTIONS = ['count', 'transaction-batch-size', 'size', 'rate', 'window', 'idle-timeout', 'prefetch'];
 
 /** `queue://A` → `/queue/A`, as ActiveMQ's tools name destinations; STOMP names pass through. */
 export function stompDestination(text: string): string {

@@ -2,7 +2,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
-import { ConfigError } from '../config/broker-config.js';
+import { DEFAULT_BROKER_CONFIG } from '../config/broker-config.js';
+import { ConfigError, configError } from '../errors.js';
+import { numberOption, portOption, withDefault } from './options.js';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from '../config/logger.js';
 import { BUILTIN_TOPOLOGIES, type BrokerPlan, parseTopology, planCluster, type Topology } from '../config/topology.js';
 import { parseNetworkUri } from '../network/connector-config.js';
@@ -24,14 +26,14 @@ export interface ClusterArgs {
 export function clusterOptions(y: Argv): Argv<ClusterArgs> {
   return y
     .positional('topology', { type: 'string', demandOption: true, describe: `${Object.keys(BUILTIN_TOPOLOGIES).join(', ')}, or a topology file (YAML or JSON)` })
-    .option('base-port', { type: 'number', default: 61611, describe: 'STOMP port of the first broker; the others get the next ports, in the order listed' })
-    .option('admin-base-port', { type: 'number', default: 8161, describe: 'Admin port of the first broker (amq-sim status --admin ...), likewise' })
+    .option('base-port', portOption('base-port', 'STOMP port of the first broker; the others get the next ports, in the order listed', 61611))
+    .option('admin-base-port', portOption('admin-base-port', 'Admin port of the first broker (amq-sim status --admin ...), likewise', 8161))
     .option('host', { type: 'string', default: '127.0.0.1', describe: 'Interface the brokers listen on' })
     .option('data', { type: 'string', describe: 'Directory for the brokers\' stores and generated configs [default: ./amq-sim-data/<topology>]' })
-    .option('lock-poll', { type: 'number', describe: 'How often slaves try the store lock, ms (ActiveMQ lockAcquireSleepInterval) [default: 10000]' })
+    .option('lock-poll', numberOption('lock-poll', withDefault('How often slaves try the store lock, ms (ActiveMQ lockAcquireSleepInterval)', DEFAULT_BROKER_CONFIG.locker.lockAcquireSleepInterval), { min: 100, integer: true }))
     .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log level of every broker' })
     .option('log-format', { choices: ['json', 'pretty'] as const, describe: 'Log format: pretty ([broker] prefix before each line) or json (each line as the broker wrote it, with its "broker" field) [default: pretty]' })
-    .example('$0 cluster network', "The seed's hub broker1 and edges broker2, broker3 on 61611-61613")
+    .example('$0 cluster network', 'Network of brokers: the hub broker1 (producers) and the edges broker2, broker3 (consumers) on 61611-61613')
     .example('$0 cluster master-slave --lock-poll 1000', 'Two brokers on one store; kill -9 the master and watch broker2 take over')
     .example('$0 cluster ./my-topology.yml --base-port 62000', 'Any layout from a file') as unknown as Argv<ClusterArgs>;
 }
@@ -40,7 +42,7 @@ export function loadTopology(nameOrFile: string): Topology {
   const builtin = BUILTIN_TOPOLOGIES[nameOrFile];
   if (builtin) return builtin;
   if (!/[./\\]/.test(nameOrFile)) {
-    throw new ConfigError(`No built-in topology '${nameOrFile}' (built-ins: ${Object.keys(BUILTIN_TOPOLOGIES).join(', ')}); a topology file is named by its path`);
+    throw configError('CONFIG_INVALID', `No built-in topology '${nameOrFile}' (built-ins: ${Object.keys(BUILTIN_TOPOLOGIES).join(', ')}); a topology file is named by its path`);
   }
   return parseTopology(readConfigFile(nameOrFile), nameOrFile, topologyName(nameOrFile));
 }
@@ -57,7 +59,7 @@ function checkNetworkUris(plans: BrokerPlan[]): void {
       try {
         parseNetworkUri(uri);
       } catch (err) {
-        throw new ConfigError(`Broker ${p.name}: ${(err as Error).message}`);
+        throw configError('CONFIG_INVALID', `Broker ${p.name}: ${(err as Error).message}`);
       }
     }
   }
@@ -76,7 +78,7 @@ async function checkPorts(plans: BrokerPlan[], host: string): Promise<void> {
     for (const [what, url] of [['STOMP', p.stompUrl], ['admin', p.adminUrl]] as const) {
       const port = Number(new URL(url).port);
       if (!(await portFree(host, port))) {
-        throw new ConfigError(`Port ${port} (${p.name} ${what}) is in use: stop what holds it, or move the cluster with --base-port / --admin-base-port`);
+        throw configError('CONFIG_PORT_IN_USE', port, `${p.name} ${what}`);
       }
     }
   }

@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import type { ReceivedMessage } from '../client/index.js';
 import { type ClientArgs, clientOptions, connectClient, stompDestination } from './client-options.js';
+import { numberOption } from './options.js';
 import { Progress } from './progress.js';
 
 export interface ConsumeArgs extends ClientArgs {
@@ -20,9 +21,9 @@ export function consumeOptions(y: Argv): Argv<ConsumeArgs> {
       default: 'client-individual' as const,
       describe: 'STOMP ack mode. client-individual acks each message once handled (as JMS AUTO_ACKNOWLEDGE does), so messages not yet handled go back to the queue when the tool stops; auto: the broker forgets a message once it sends it',
     })
-    .option('idle-timeout', { type: 'number', default: 0, describe: 'Stop after this many seconds without a message; 0: wait' })
+    .option('idle-timeout', numberOption('idle-timeout', 'Stop after this many seconds without a message; 0: wait', { default: 0, min: 0 }))
     .option('selector', { type: 'string', describe: 'JMS selector, e.g. "type = \'order\' AND priority > 4"' })
-    .option('prefetch', { type: 'number', describe: 'activemq.prefetchSize [default: the broker\'s, 1000 for queues]' })
+    .option('prefetch', numberOption('prefetch', "activemq.prefetchSize [default: the broker's, 1000 for queues]", { min: 1, integer: true }))
     .option('durable', { type: 'string', describe: 'Durable topic subscription name (activemq.subscriptionName); needs --client-id' })
     .option('client-id', { type: 'string', describe: 'client-id header on CONNECT (durable subscriptions)' })
     .option('print', { type: 'boolean', default: false, describe: 'Print each message body on its own line' })

@@ -1,6 +1,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { VERSION } from '../broker/version.js';
+import { FAULT_ACTIONS } from '../network/connector-config.js';
 import { adminOption, runBridgeFault, runStatus } from './admin-commands.js';
 import { brokerOptions, runBroker } from './broker-command.js';
 import { clusterOptions, runCluster } from './cluster-command.js';
@@ -19,10 +20,10 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     .command('status', "Show a running broker's role, destinations and network bridges", (y) => adminOption(y).option('json', { type: 'boolean', describe: 'Print the raw JSON' }), (args) => runStatus(args))
     .command(
       'bridge <action>',
-      "Inject a fault into a running broker's network bridges: stall (TCP stays open, nothing moves), cut, delay, heal",
+      "Inject a fault into a running broker's network bridges: stall (frames stop, heart-beats flow), blackhole (nothing moves), delay, cut, heal",
       (y) =>
         adminOption(y)
-          .positional('action', { choices: ['stall', 'cut', 'delay', 'heal'] as const, demandOption: true })
+          .positional('action', { choices: FAULT_ACTIONS, demandOption: true })
           .option('bridge', { type: 'string', describe: 'Bridge name or remote broker name [default: every bridge]' })
           .option('ms', { type: 'number', describe: 'Delay in ms (for delay)' }),
       (args) => runBridgeFault(args as unknown as Parameters<typeof runBridgeFault>[0]),
@@ -36,6 +37,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
       process.stderr.write(`\n${message}\n`);
       process.exit(2);
     })
-    .wrap(Math.min(120, process.stdout.columns ?? 100))
+    // No hard wrapping: examples and URIs stay on one line, so they can be copied.
+    .wrap(null)
     .parseAsync();
 }

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Argv } from 'yargs';
 import { ConnectionLostError, type StompClient } from '../client/index.js';
 import { type ClientArgs, clientOptions, connectClient, stompDestination } from './client-options.js';
+import { numberOption } from './options.js';
 import { Progress } from './progress.js';
 
 export interface ProduceArgs extends ClientArgs {
@@ -14,10 +15,10 @@ export interface ProduceArgs extends ClientArgs {
 
 export function produceOptions(y: Argv): Argv<ProduceArgs> {
   return clientOptions(y, 'Messages to send')
-    .option('size', { alias: 'message-size', type: 'number', default: 0, describe: "Body size in bytes; 0: a short text ('test message: N')" })
+    .option('size', numberOption('size', "Body size in bytes; 0: a short text ('test message: N')", { alias: 'message-size', default: 0, min: 0, integer: true }))
     .option('persistent', { type: 'boolean', default: true, describe: 'Send persistent:true (as ActiveMQ\'s producer tool does); --no-persistent for STOMP\'s default' })
-    .option('rate', { type: 'number', default: 0, describe: 'Messages per second; 0: as fast as receipts allow' })
-    .option('window', { type: 'number', default: 100, describe: 'Sends awaiting their RECEIPT at once' })
+    .option('rate', numberOption('rate', 'Messages per second; 0: as fast as receipts allow', { default: 0, min: 0 }))
+    .option('window', numberOption('window', 'Sends awaiting their RECEIPT at once', { default: 100, min: 1, integer: true }))
     .option('header', { type: 'string', array: true, describe: 'Extra header NAME=VALUE, repeatable' })
     .example('$0 produce --url stomp://127.0.0.1:61611 --destination /queue/orders --count 10000', '')
     .example("$0 produce --url 'failover:(stomp://127.0.0.1:61611,stomp://127.0.0.1:61612)' --rate 100 --count 0", 'Keep sending through a failover') as unknown as Argv<ProduceArgs>;

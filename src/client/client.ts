@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { clientError } from '../errors.js';
 import { createHeaders, type Frame, type Headers } from '../stomp/index.js';
 import { type BrokerAddress, type ConnectTarget, type FailoverOptions, parseConnectTarget, reconnectDelay } from './failover-uri.js';
 import { ConnectionLostError, Session, type SessionOptions, StompServerError } from './session.js';
@@ -62,7 +63,7 @@ export class StompClient extends EventEmitter {
   private subscriptionSeq = 0;
   private transactionSeq = 0;
   private closing = false;
-  private reconnecting: Promise<void> | null = null;
+  private drainWaiters: Array<() => void> = [];
   private waiters: Array<{ resolve(): void; reject(err: Error): void }> = [];
 
   private constructor(
@@ -101,7 +102,7 @@ export class StompClient extends EventEmitter {
     const failover = this.target.failover;
     const limit = failover ? (startup && failover.startupMaxReconnectAttempts >= 0 ? failover.startupMaxReconnectAttempts : failover.maxReconnectAttempts) : 0;
     let attempt = 0;
-    let lastError: Error = new Error('no broker address');
+    let lastError: Error = clientError('CLIENT_USAGE', 'no broker address');
     for (;;) {
       for (const address of this.order()) {
         if (this.closing) throw new ConnectionLostError('client closed');
@@ -131,6 +132,7 @@ export class StompClient extends EventEmitter {
     this.session = session;
     session.onFrame = (frame) => this.onFrame(frame);
     session.onClose = (err) => this.onSessionClosed(session, err);
+    session.onDrain = () => this.drainedNow();
     for (const sub of this.subscriptions.values()) {
       session.send({ command: 'SUBSCRIBE', headers: createHeaders({ ...sub.headers, id: sub.id, destination: sub.destination }), body: Buffer.alloc(0) });
     }
@@ -144,6 +146,7 @@ export class StompClient extends EventEmitter {
     this.session = null;
     for (const r of this.receipts.values()) r.reject(err instanceof StompServerError ? err : new ConnectionLostError(err.message));
     this.receipts.clear();
+    for (const w of this.drainWaiters.splice(0)) w();
     if (this.closing) return;
     this.options.onEvent?.('disconnected', { error: err.message });
     this.emit('disconnected', err);
@@ -153,14 +156,10 @@ export class StompClient extends EventEmitter {
       this.emit('closed', err);
       return;
     }
-    this.reconnecting = this.establish(false)
-      .catch((e: Error) => {
-        this.failWaiters(e);
-        this.emit('closed', e);
-      })
-      .finally(() => {
-        this.reconnecting = null;
-      });
+    this.establish(false).catch((e: Error) => {
+      this.failWaiters(e);
+      this.emit('closed', e);
+    });
   }
 
   private failWaiters(err: Error): void {
@@ -288,25 +287,20 @@ export class StompClient extends EventEmitter {
     return this.request('ABORT', { transaction });
   }
 
-  /** True while the socket has more than `bytes` waiting to be written. */
+  /** True while more than `bytes` wait to be written. */
   backlogAbove(bytes: number): boolean {
-    const s = this.session?.socket;
-    return s !== undefined && s.writableLength > bytes;
+    return (this.session?.backlog ?? 0) > bytes;
   }
 
-  /** Resolves when the socket's write buffer has drained. */
+  /** Resolves when what was written has left (or the connection is gone). */
   drained(): Promise<void> {
-    const s = this.session?.socket;
-    if (!s || s.writableLength === 0 || !s.writableNeedDrain) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        s.off('drain', done);
-        s.off('close', done);
-        resolve();
-      };
-      s.once('drain', done);
-      s.once('close', done);
-    });
+    if ((this.session?.backlog ?? 0) === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private drainedNow(): void {
+    if ((this.session?.backlog ?? 0) > 0) return;
+    for (const w of this.drainWaiters.splice(0)) w();
   }
 
   /** DISCONNECT with a receipt (so everything sent before is processed), then close. */
@@ -351,7 +345,7 @@ function sleep(ms: number): Promise<void> {
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('timeout')), ms);
+    const t = setTimeout(() => reject(clientError('CLIENT_USAGE', `no answer within ${ms} ms`)), ms);
     p.then(
       (v) => {
         clearTimeout(t);

@@ -1,4 +1,5 @@
-import { parseUri, parseSimpleUri, UriError, UriOptions } from '../config/uri.js';
+import { parseUri, parseSimpleUri, UriOptions } from '../config/uri.js';
+import { configError } from '../errors.js';
 
 export interface BrokerAddress {
   scheme: 'stomp' | 'ws';
@@ -41,7 +42,7 @@ const CLIENT_SCHEMES: Record<string, 'stomp' | 'ws'> = { stomp: 'stomp', 'stomp+
 export function parseBrokerAddress(text: string): BrokerAddress {
   const uri = parseSimpleUri(text);
   const scheme = CLIENT_SCHEMES[uri.scheme];
-  if (!scheme) throw new UriError(`Unsupported scheme '${uri.scheme}' in '${text}': use stomp://host:port or ws://host:port`);
+  if (!scheme) throw configError('CONFIG_URI', text, `unsupported scheme '${uri.scheme}': use stomp://host:port or ws://host:port`);
   const host = uri.host === '' || uri.host === '0.0.0.0' ? '127.0.0.1' : uri.host;
   const port = uri.port >= 0 ? uri.port : scheme === 'ws' ? 61614 : 61613;
   return { scheme, host, port, url: `${scheme === 'ws' ? 'ws' : 'stomp'}://${host}:${port}${uri.path}` };
@@ -51,7 +52,7 @@ export function parseBrokerAddress(text: string): BrokerAddress {
 export function parseConnectTarget(text: string): ConnectTarget {
   const uri = parseUri(text);
   if (uri.kind === 'simple') return { addresses: [parseBrokerAddress(text)], failover: null };
-  if (uri.scheme !== 'failover') throw new UriError(`Unsupported URI '${text}': a client connects to stomp://host:port or failover:(...)`);
+  if (uri.scheme !== 'failover') throw configError('CONFIG_URI', text, 'a client connects to stomp://host:port or failover:(...)');
   const o = new UriOptions(uri.params, text);
   const failover: FailoverOptions = {
     randomize: o.boolean('randomize', DEFAULT_FAILOVER.randomize),

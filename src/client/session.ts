@@ -1,15 +1,9 @@
-import net from 'node:net';
-import { WebSocket } from 'ws';
-import {
-  createHeaders,
-  encodeFrame,
-  type Frame,
-  FrameParser,
-  HEART_BEAT,
-  type Headers,
-  parseHeartBeat,
-  type StompVersion,
-} from '../stomp/index.js';
+import { clientError, ClientError } from '../errors.js';
+import { createHeaders, encodeFrame, type Frame, FrameParser, HEART_BEAT, type Headers, parseHeartBeat, type StompVersion } from '../stomp/index.js';
+import { HeartBeats } from '../transport/heart-beat.js';
+import { BACKLOG_HIGH_WATER, type Link } from '../transport/link.js';
+import { dialTcp } from '../transport/tcp.js';
+import { dialWebSocket } from '../transport/websocket.js';
 import type { BrokerAddress } from './failover-uri.js';
 
 export interface SessionOptions {
@@ -20,56 +14,60 @@ export interface SessionOptions {
   /** Extra CONNECT headers (login, passcode, client-id, host...). */
   connectHeaders?: Record<string, string>;
   connectTimeout?: number;
-  /** Multiplier on the broker's heart-beat interval before the link is declared dead. */
+  /** Multiplier on the broker's heart-beat interval before the link is declared dead (default 2). */
   heartBeatGrace?: number;
 }
 
+const DEFAULT_CONNECT_TIMEOUT = 10_000;
+
 /** The broker answered CONNECT with ERROR, or sent ERROR later. */
-export class StompServerError extends Error {
-  override readonly name = 'StompServerError';
+export class StompServerError extends ClientError {
+  override name = 'StompServerError';
   constructor(readonly frame: Frame) {
-    super(frame.headers.message ?? 'ERROR frame without a message');
-  }
-  get detail(): string {
-    return this.frame.body.toString('utf8');
+    super('CLIENT_SERVER_ERROR', frame.headers.message ?? 'ERROR frame without a message');
+    this.detail = frame.body.toString('utf8');
   }
 }
 
-export class ConnectionLostError extends Error {
-  override readonly name = 'ConnectionLostError';
-}
-
-interface Wire {
-  write(data: Buffer): void;
-  close(): void;
+export class ConnectionLostError extends ClientError {
+  override name = 'ConnectionLostError';
+  constructor(reason: string) {
+    super('CLIENT_CONNECTION_LOST', reason);
+  }
 }
 
 /**
  * A fault put on a live connection on purpose (amq-sim is a simulator):
- * `stall` keeps the TCP connection open but moves nothing in either
- * direction; `delay` holds every chunk, in and out, for `ms`.
+ * - `stall`: frames stop in both directions while heart-beats still flow and
+ *   the TCP connection stays open (a link that looks healthy and moves nothing);
+ * - `blackhole`: nothing moves at all, heart-beats included (a silently dead
+ *   link, as ActiveMQ's inactivity monitor finds after 30-90 s);
+ * - `delay`: every chunk, in and out, is held for `ms`.
  */
-export type LinkFault = { kind: 'stall' } | { kind: 'delay'; ms: number };
+export type LinkFault = { kind: 'stall' } | { kind: 'blackhole' } | { kind: 'delay'; ms: number };
 
 /**
  * One STOMP connection to one broker: CONNECT handshake, heart-beats, frame
- * I/O. It does not reconnect; StompClient does that on top.
+ * I/O over a Link. It does not reconnect; StompClient does that on top.
  */
 export class Session {
   version: StompVersion = '1.0';
   connectedHeaders: Headers = createHeaders();
   private readonly parser: FrameParser;
-  private wire: Wire | null = null;
+  private link: Link | null = null;
   private closed = false;
-  private readTimer: NodeJS.Timeout | null = null;
-  private writeTimer: NodeJS.Timeout | null = null;
-  private readSince = false;
-  private wroteSince = false;
+  private heartBeats: HeartBeats | null = null;
+  private fault: LinkFault | null = null;
+  /** What a fault holds: frames to write, and frames (stall) or chunks (blackhole) read. */
+  private heldOut: Buffer[] = [];
+  private heldIn: Array<Frame | Buffer> = [];
   onFrame: (frame: Frame) => void = () => {};
   onClose: (err: Error) => void = () => {};
+  /** The outgoing backlog drained. */
+  onDrain: () => void = () => {};
 
   private constructor(readonly address: BrokerAddress) {
-    this.parser = new FrameParser((frame) => this.onFrame(frame));
+    this.parser = new FrameParser((frame) => this.received(frame));
   }
 
   static open(address: BrokerAddress, options: SessionOptions = {}): Promise<Session> {
@@ -79,7 +77,8 @@ export class Session {
 
   private handshake(options: SessionOptions): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timeout = setTimeout(() => fail(new Error(`No CONNECTED from ${this.address.url} within ${options.connectTimeout ?? 10_000} ms`)), options.connectTimeout ?? 10_000);
+      const timeoutMs = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
+      const timeout = setTimeout(() => fail(clientError('CLIENT_CONNECT_TIMEOUT', this.address.url, timeoutMs)), timeoutMs);
       let settled = false;
       const fail = (err: Error) => {
         if (settled) return;
@@ -94,7 +93,7 @@ export class Session {
         settled = true;
         clearTimeout(timeout);
         if (frame.command !== 'CONNECTED') {
-          const err = frame.command === 'ERROR' ? new StompServerError(frame) : new Error(`Expected CONNECTED, got ${frame.command}`);
+          const err = frame.command === 'ERROR' ? new StompServerError(frame) : clientError('CLIENT_UNEXPECTED_FRAME', frame.command);
           this.destroy(err);
           reject(err);
           return;
@@ -114,23 +113,58 @@ export class Session {
         'heart-beat': `${hb[0]},${hb[1]}`,
         ...options.connectHeaders,
       });
-      this.openWire(
-        () => this.send({ command: 'CONNECT', headers, body: Buffer.alloc(0) }),
-        (err) => fail(err),
+      const dial = this.address.scheme === 'ws' ? dialWebSocket(this.address.url, BACKLOG_HIGH_WATER) : dialTcp(this.address.host, this.address.port);
+      dial.then(
+        (link) => {
+          if (settled) return link.destroy();
+          this.attach(link);
+          this.send({ command: 'CONNECT', headers, body: Buffer.alloc(0) });
+        },
+        (err: Error) => fail(err),
       );
     });
   }
 
-  private fault: LinkFault | null = null;
-  private held: Buffer[] = [];
+  private attach(link: Link): void {
+    this.link = link;
+    link.start({
+      data: (chunk) => this.chunk(chunk),
+      drain: () => this.onDrain(),
+      closed: () => this.destroy(new ConnectionLostError(`Connection to ${this.address.url} closed`)),
+    });
+  }
 
-  /** Puts a fault on this connection, or (null) lifts it. */
+  private chunk(chunk: Buffer): void {
+    const f = this.fault;
+    if (f?.kind === 'blackhole') this.heldIn.push(chunk);
+    else if (f?.kind === 'delay') setTimeout(() => this.parse(chunk), f.ms);
+    else this.parse(chunk);
+  }
+
+  private parse(chunk: Buffer): void {
+    if (this.closed) return;
+    this.heartBeats?.read();
+    try {
+      this.parser.push(chunk);
+    } catch (err) {
+      this.destroy(err as Error);
+    }
+  }
+
+  private received(frame: Frame): void {
+    if (this.fault?.kind === 'stall') this.heldIn.push(frame);
+    else this.onFrame(frame);
+  }
+
+  /** Puts a fault on this connection, or (null) lifts it and lets through what it held. */
   setFault(fault: LinkFault | null): void {
     this.fault = fault;
-    if (fault?.kind === 'stall') this.socket?.pause();
-    else {
-      this.socket?.resume();
-      for (const d of this.held.splice(0)) this.writeNow(d);
+    if (fault !== null) return;
+    for (const d of this.heldOut.splice(0)) this.writeNow(d);
+    for (const x of this.heldIn.splice(0)) {
+      if (this.closed) return;
+      if (Buffer.isBuffer(x)) this.parse(x);
+      else this.onFrame(x);
     }
   }
 
@@ -139,107 +173,60 @@ export class Session {
   }
 
   private writeNow(d: Buffer): void {
-    if (!this.wire) return;
+    const link = this.link;
+    if (!link) return;
     const f = this.fault;
-    if (f?.kind === 'stall') this.held.push(d);
-    else if (f?.kind === 'delay') setTimeout(() => this.wire?.write(d), f.ms);
-    else this.wire.write(d);
+    if (f?.kind === 'stall' || f?.kind === 'blackhole') this.heldOut.push(d);
+    else if (f?.kind === 'delay') setTimeout(() => this.link?.write(d), f.ms);
+    else link.write(d);
   }
 
-  private openWire(onOpen: () => void, onError: (err: Error) => void): void {
-    const parse = (chunk: Buffer) => {
-      this.readSince = true;
-      try {
-        this.parser.push(chunk);
-      } catch (err) {
-        this.destroy(err as Error);
-      }
-    };
-    const received = (chunk: Buffer) => {
-      const f = this.fault;
-      if (f?.kind === 'delay') setTimeout(() => !this.closed && parse(chunk), f.ms);
-      else parse(chunk);
-    };
-    if (this.address.scheme === 'ws') {
-      const ws = new WebSocket(this.address.url, ['v12.stomp', 'v11.stomp', 'v10.stomp']);
-      ws.binaryType = 'nodebuffer';
-      ws.on('open', onOpen);
-      ws.on('message', (data: Buffer) => received(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer)));
-      ws.on('error', onError);
-      ws.on('close', () => this.destroy(new ConnectionLostError(`Connection to ${this.address.url} closed`)));
-      this.wire = { write: (d) => ws.send(d), close: () => ws.close() };
-      return;
-    }
-    const socket = net.connect({ host: this.address.host, port: this.address.port, noDelay: true });
-    let corked = false;
-    socket.on('connect', onOpen);
-    socket.on('data', received);
-    socket.on('error', onError);
-    socket.on('close', () => this.destroy(new ConnectionLostError(`Connection to ${this.address.url} closed`)));
-    this.wire = {
-      write: (d) => {
-        if (!corked) {
-          corked = true;
-          socket.cork();
-          process.nextTick(() => {
-            corked = false;
-            socket.uncork();
-          });
-        }
-        socket.write(d);
-      },
-      close: () => socket.destroy(),
-    };
-    this.socket = socket;
+  private writeBeat(): void {
+    const f = this.fault;
+    if (f?.kind === 'blackhole') return;
+    if (f?.kind === 'delay') setTimeout(() => this.link?.write(HEART_BEAT), f.ms);
+    else this.link?.write(HEART_BEAT);
   }
-
-  /** The TCP socket, for back-pressure checks (undefined over WebSocket). */
-  socket: net.Socket | undefined;
 
   private startHeartBeats(options: SessionOptions, serverHeartBeat: string | undefined): void {
     const ours = options.heartBeat ?? [0, 0];
     const theirs = parseHeartBeat(serverHeartBeat) ?? { send: 0, receive: 0 };
     const sendEvery = ours[0] > 0 && theirs.receive > 0 ? Math.max(ours[0], theirs.receive) : 0;
     const expectEvery = ours[1] > 0 && theirs.send > 0 ? Math.max(ours[1], theirs.send) : 0;
-    if (sendEvery > 0) {
-      this.writeTimer = setInterval(() => {
-        if (!this.wroteSince) this.writeNow(HEART_BEAT);
-        this.wroteSince = false;
-      }, Math.max(1, Math.floor(sendEvery / 2)));
-    }
-    if (expectEvery > 0) {
-      const grace = options.heartBeatGrace ?? 2;
-      this.readSince = false;
-      this.readTimer = setInterval(() => {
-        if (!this.readSince) this.destroy(new ConnectionLostError(`No heart-beat from ${this.address.url} for ${Math.round(expectEvery * grace)} ms`));
-        this.readSince = false;
-      }, Math.floor(expectEvery * grace));
-    }
+    if (sendEvery === 0 && expectEvery === 0) return;
+    this.heartBeats = new HeartBeats({
+      sendEvery,
+      silenceLimit: Math.round(expectEvery * (options.heartBeatGrace ?? 2)),
+      beat: () => this.writeBeat(),
+      dead: (ms) => this.destroy(new ConnectionLostError(`No heart-beat from ${this.address.url} for ${ms} ms`)),
+    });
   }
 
   get isOpen(): boolean {
     return !this.closed;
   }
 
+  /** Bytes written and not yet taken by the OS. */
+  get backlog(): number {
+    return this.link?.backlog ?? 0;
+  }
+
   send(frame: Frame): void {
-    if (this.closed || !this.wire) throw new ConnectionLostError(`Not connected to ${this.address.url}`);
-    this.wroteSince = true;
-    this.writeNow(encodeFrame(frame, this.version, { contentLength: frame.command !== 'CONNECT' }));
+    this.sendRaw(encodeFrame(frame, this.version, { contentLength: frame.command !== 'CONNECT' }));
   }
 
   /** Writes raw bytes (already encoded frames). */
   sendRaw(data: Buffer): void {
-    if (this.closed || !this.wire) throw new ConnectionLostError(`Not connected to ${this.address.url}`);
-    this.wroteSince = true;
+    if (this.closed || !this.link) throw new ConnectionLostError(`Not connected to ${this.address.url}`);
+    this.heartBeats?.written();
     this.writeNow(data);
   }
 
   destroy(err: Error = new ConnectionLostError('closed')): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.readTimer) clearInterval(this.readTimer);
-    if (this.writeTimer) clearInterval(this.writeTimer);
-    this.wire?.close();
+    this.heartBeats?.stop();
+    this.link?.destroy();
     this.onClose(err);
   }
 }

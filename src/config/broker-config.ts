@@ -1,3 +1,6 @@
+import { configError } from '../errors.js';
+import { SYNC_STRATEGIES, type SyncStrategy } from '../store/sync-policy.js';
+import { checkShape, type Shape, type ShapeErrors } from './shape.js';
 import { DEFAULT_POLICY, type DestinationPolicy } from './policy.js';
 
 /** Everything a broker is started with. CLI flags and config files both end up here. */
@@ -38,7 +41,7 @@ export interface StoreConfig {
   /** KahaDB `directory`. */
   directory: string;
   journalMaxFileLength: number;
-  journalDiskSyncStrategy: 'always' | 'periodic' | 'never';
+  journalDiskSyncStrategy: SyncStrategy;
   journalDiskSyncInterval: number;
   checkpointInterval: number;
   cleanupInterval: number;
@@ -71,12 +74,6 @@ export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = {
   admin: null,
 };
 
-export class ConfigError extends Error {
-  override readonly name: string = 'ConfigError';
-}
-
-type Shape = { [key: string]: 'string' | 'string?' | 'number' | 'boolean' | 'string[]' | Shape | readonly string[] };
-
 const POLICY_SHAPE: Shape = {
   prioritizedMessages: 'boolean',
   maximumRedeliveries: 'number',
@@ -102,7 +99,7 @@ const BROKER_SHAPE: Shape = {
   store: {
     directory: 'string',
     journalMaxFileLength: 'number',
-    journalDiskSyncStrategy: ['always', 'periodic', 'never'],
+    journalDiskSyncStrategy: SYNC_STRATEGIES,
     journalDiskSyncInterval: 'number',
     checkpointInterval: 'number',
     cleanupInterval: 'number',
@@ -118,30 +115,17 @@ const BROKER_SHAPE: Shape = {
   },
   policy: POLICY_SHAPE,
   networkConnectors: 'string[]',
-  admin: 'string?',
+  admin: 'string|null',
+};
+
+const CONFIG_ERRORS: ShapeErrors = {
+  unknownKey: (where, known) => configError('CONFIG_UNKNOWN_KEY', where, known),
+  badValue: (where, expected, actual) => configError('CONFIG_BAD_VALUE', where, expected, actual),
 };
 
 /** Checks a partial config (from a file or from flags) against the known keys and types; names the first bad key. */
-export function validatePartialConfig(input: unknown, shape: Shape = BROKER_SHAPE, path = ''): void {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new ConfigError(`${path || 'config'} must be an object`);
-  }
-  for (const [key, value] of Object.entries(input)) {
-    const where = path ? `${path}.${key}` : key;
-    const expected = shape[key];
-    if (expected === undefined) throw new ConfigError(`Unknown configuration key '${where}' (known: ${Object.keys(shape).join(', ')})`);
-    if (Array.isArray(expected)) {
-      if (!expected.includes(value as string)) throw new ConfigError(`'${where}' must be one of ${expected.join(', ')}, not ${JSON.stringify(value)}`);
-    } else if (typeof expected === 'object') {
-      validatePartialConfig(value, expected as Shape, where);
-    } else if (expected === 'string?') {
-      if (value !== null && typeof value !== 'string') throw new ConfigError(`'${where}' must be a string or null, not ${JSON.stringify(value)}`);
-    } else if (expected === 'string[]') {
-      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new ConfigError(`'${where}' must be a list of strings`);
-    } else if (typeof value !== expected || (expected === 'number' && !Number.isFinite(value))) {
-      throw new ConfigError(`'${where}' must be a ${expected}, not ${JSON.stringify(value)}`);
-    }
-  }
+export function validatePartialConfig(input: unknown): void {
+  checkShape(input, BROKER_SHAPE, CONFIG_ERRORS, { partial: true, what: 'config' });
 }
 
 export type PartialBrokerConfig = {
@@ -160,12 +144,12 @@ export function resolveBrokerConfig(...layers: PartialBrokerConfig[]): BrokerCon
       else (config as unknown as Record<string, unknown>)[key] = value;
     }
   }
-  if (config.transportConnectors.length === 0) throw new ConfigError('At least one transport connector is needed');
+  if (config.transportConnectors.length === 0) throw configError('CONFIG_INVALID', 'At least one transport connector is needed');
   const l = config.locker;
-  if (l.lockStaleTimeout < 2000) throw new ConfigError(`'locker.lockStaleTimeout' must be at least 2000 ms, not ${l.lockStaleTimeout}`);
+  if (l.lockStaleTimeout < 2000) throw configError('CONFIG_BAD_VALUE', 'locker.lockStaleTimeout', 'at least 2000 ms', String(l.lockStaleTimeout));
   if (l.lockKeepAlivePeriod < 100 || l.lockKeepAlivePeriod * 2 > l.lockStaleTimeout) {
-    throw new ConfigError(`'locker.lockKeepAlivePeriod' must be between 100 ms and half of lockStaleTimeout (${l.lockStaleTimeout / 2} ms), not ${l.lockKeepAlivePeriod}`);
+    throw configError('CONFIG_BAD_VALUE', 'locker.lockKeepAlivePeriod', `between 100 ms and half of lockStaleTimeout (${l.lockStaleTimeout / 2} ms)`, String(l.lockKeepAlivePeriod));
   }
-  if (l.lockAcquireSleepInterval < 100) throw new ConfigError(`'locker.lockAcquireSleepInterval' must be at least 100 ms, not ${l.lockAcquireSleepInterval}`);
+  if (l.lockAcquireSleepInterval < 100) throw configError('CONFIG_BAD_VALUE', 'locker.lockAcquireSleepInterval', 'at least 100 ms', String(l.lockAcquireSleepInterval));
   return config;
 }

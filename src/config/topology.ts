@@ -1,10 +1,12 @@
 /**
- * Cluster topologies for `amq-sim cluster`: the seed's three built-ins and
+ * Cluster topologies for `amq-sim cluster`: the three built-ins (master/slave,
+ * network of brokers, both combined) and
  * user files (YAML or JSON) in the same shape, validated here and turned into
  * one broker config per process.
  */
 import { join } from 'node:path';
-import { ConfigError, type PartialBrokerConfig, resolveBrokerConfig, validatePartialConfig } from './broker-config.js';
+import { configError } from '../errors.js';
+import { type PartialBrokerConfig, resolveBrokerConfig, validatePartialConfig } from './broker-config.js';
 
 export interface TopologyBroker {
   /** Broker name; also the placeholder `${name}` other brokers' network URIs use for its STOMP address. */
@@ -56,7 +58,7 @@ const BROKER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const PLACEHOLDER = /\$\{([^}]*)\}/g;
 
 function fail(source: string, message: string): never {
-  throw new ConfigError(`Topology ${source}: ${message}`);
+  throw configError('CONFIG_TOPOLOGY', source, message);
 }
 
 function checkKeys(value: Record<string, unknown>, known: string[], where: string, source: string): void {
@@ -130,6 +132,10 @@ export interface BrokerPlan {
 
 /** One complete broker config per broker of the topology, checked as `amq-sim broker` would check it. */
 export function planCluster(topology: Topology, o: PlanOptions): BrokerPlan[] {
+  const n = topology.brokers.length;
+  for (const [option, base] of [['--base-port', o.basePort], ['--admin-base-port', o.adminBasePort]] as const) {
+    if (base + n - 1 > 65_535) throw configError('CONFIG_INVALID', `${option} ${base} leaves no room for ${n} brokers: ports end at 65535`);
+  }
   const connectHost = o.host === '0.0.0.0' ? '127.0.0.1' : o.host;
   const address = new Map(topology.brokers.map((b, i) => [b.name, `stomp://${connectHost}:${o.basePort + i}`]));
   return topology.brokers.map((b, i) => {
@@ -148,7 +154,7 @@ export function planCluster(topology: Topology, o: PlanOptions): BrokerPlan[] {
     try {
       resolveBrokerConfig(config);
     } catch (err) {
-      throw new ConfigError(`Broker ${b.name}: ${(err as Error).message}`);
+      throw configError('CONFIG_INVALID', `Broker ${b.name}: ${(err as Error).message}`);
     }
     return {
       name: b.name,

@@ -1,4 +1,4 @@
-import { ConfigError } from './broker-config.js';
+import { configError } from '../errors.js';
 
 /**
  * ActiveMQ-style URIs: `stomp://host:port?opt=v`, and composites such as
@@ -26,11 +26,6 @@ export interface CompositeUri {
 
 export type ParsedUri = SimpleUri | CompositeUri;
 
-/** A bad URI is a configuration error. */
-export class UriError extends ConfigError {
-  override readonly name: string = 'UriError';
-}
-
 const COMPOSITE = /^([a-z][a-z0-9+.-]*):(?:\/\/)?\((.*)\)(?:\?(.*))?$/i;
 const COMPOSITE_BARE = /^(failover|static|masterslave):(?:\/\/)?([^()]*?)(?:\?(.*))?$/i;
 const SIMPLE = /^([a-z][a-z0-9+.-]*):\/\/(\[[^\]]+\]|[^:/?#]*)(?::(\d+))?([^?#]*)(?:\?(.*))?$/i;
@@ -49,9 +44,9 @@ export function parseUri(text: string): ParsedUri {
     }
   }
   const simple = SIMPLE.exec(trimmed);
-  if (!simple) throw new UriError(`Invalid URI '${text}': expected scheme://host:port[?options] or scheme:(uri,...)[?options]`);
+  if (!simple) throw configError('CONFIG_URI', text, `expected scheme://host:port[?options] or scheme:(uri,...)[?options]`);
   const port = simple[3] === undefined ? -1 : Number(simple[3]);
-  if (port > 65535) throw new UriError(`Invalid URI '${text}': port ${port} is out of range`);
+  if (port > 65535) throw configError('CONFIG_URI', text, `port ${port} is out of range`);
   return {
     kind: 'simple',
     scheme: simple[1].toLowerCase(),
@@ -65,7 +60,7 @@ export function parseUri(text: string): ParsedUri {
 
 export function parseSimpleUri(text: string): SimpleUri {
   const uri = parseUri(text);
-  if (uri.kind !== 'simple') throw new UriError(`Invalid URI '${text}': a plain scheme://host:port URI is expected here`);
+  if (uri.kind !== 'simple') throw configError('CONFIG_URI', text, `a plain scheme://host:port URI is expected here`);
   return uri;
 }
 
@@ -81,12 +76,12 @@ function splitTopLevel(list: string, whole: string): string[] {
       parts.push(list.slice(start, i).trim());
       start = i + 1;
     }
-    if (depth < 0) throw new UriError(`Invalid URI '${whole}': unbalanced parentheses`);
+    if (depth < 0) throw configError('CONFIG_URI', whole, `unbalanced parentheses`);
   }
-  if (depth !== 0) throw new UriError(`Invalid URI '${whole}': unbalanced parentheses`);
+  if (depth !== 0) throw configError('CONFIG_URI', whole, `unbalanced parentheses`);
   parts.push(list.slice(start).trim());
   const components = parts.filter((p) => p.length > 0);
-  if (components.length === 0) throw new UriError(`Invalid URI '${whole}': no URI inside the parentheses`);
+  if (components.length === 0) throw configError('CONFIG_URI', whole, `no URI inside the parentheses`);
   return components;
 }
 
@@ -96,7 +91,7 @@ function parseQuery(query: string | undefined, whole: string): Record<string, st
   for (const pair of query.split('&')) {
     if (!pair) continue;
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UriError(`Invalid URI '${whole}': option '${pair}' has no value`);
+    if (eq <= 0) throw configError('CONFIG_URI', whole, `option '${pair}' has no value`);
     params[decodeURIComponent(pair.slice(0, eq))] = decodeURIComponent(pair.slice(eq + 1));
   }
   return params;
@@ -127,7 +122,7 @@ export class UriOptions {
     if (v === undefined) return fallback;
     const n = Number(v);
     if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-      throw new UriError(`Invalid value '${v}' for option '${name}' in '${this.uriText}'${Number.isFinite(min) ? ` (must be >= ${min})` : ''}`);
+      throw configError('CONFIG_URI_OPTION', name, v, this.uriText, Number.isFinite(min) ? `must be a number >= ${min}` : 'must be a number');
     }
     return n;
   }
@@ -136,7 +131,7 @@ export class UriOptions {
     const v = this.raw(name);
     if (v === undefined) return fallback;
     if (/^(true|false)$/i.test(v)) return v.toLowerCase() === 'true';
-    throw new UriError(`Invalid value '${v}' for option '${name}' in '${this.uriText}' (must be true or false)`);
+    throw configError('CONFIG_URI_OPTION', name, v, this.uriText, 'must be true or false');
   }
 
   string(name: string, fallback: string): string {
@@ -155,7 +150,7 @@ export class UriOptions {
   assertAllUsed(): void {
     const unknown = Object.keys(this.params).filter((k) => !this.used.has(k));
     if (unknown.length > 0) {
-      throw new UriError(`Invalid connect parameters: {${unknown.map((k) => `${k}=${this.params[k]}`).join(', ')}} in '${this.uriText}'`);
+      throw configError('CONFIG_URI_UNKNOWN_OPTIONS', unknown.map((k) => `${k}=${this.params[k]}`).join(', '), this.uriText);
     }
   }
 }

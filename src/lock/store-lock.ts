@@ -14,6 +14,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import type { Logger } from '../config/logger.js';
+import { lockError } from '../errors.js';
 
 export interface StoreLockOptions {
   directory: string;
@@ -30,13 +31,6 @@ export interface StoreLockOptions {
   logger: Logger;
 }
 
-export class LockedError extends Error {
-  override readonly name = 'LockedError';
-}
-
-export class LockWaitAborted extends Error {
-  override readonly name = 'LockWaitAborted';
-}
 
 interface Identity {
   ino: number;
@@ -92,10 +86,10 @@ export class StoreLock {
     const t0 = Date.now();
     let announced = false;
     for (;;) {
-      if (this.aborted) throw new LockWaitAborted('attempt to obtain lock aborted due to shutdown');
+      if (this.aborted) throw lockError('LOCK_WAIT_ABORTED');
       const reason = await this.tryLock();
       if (reason === null) break;
-      if (this.o.failIfLocked) throw new LockedError(`Database ${this.lockPath} is locked by another server and failIfLocked is set: ${reason}`);
+      if (this.o.failIfLocked) throw lockError('LOCK_LOCKED', this.lockPath, reason);
       if (!announced) {
         announced = true;
         this.o.logger.info({ lock: this.lockPath, holder: this.holder() }, `Database ${this.lockPath} is locked by another server. This broker is now in slave mode waiting a lock to be acquired`);
@@ -130,7 +124,7 @@ export class StoreLock {
         const h = this.holder();
         return `File '${this.lockPath}' could not be locked${h ? ` (held by ${h.brokerName} ${h.brokerId}, pid ${h.pid} on ${h.host})` : ''}.`;
       }
-      if (e.code === 'ENOTDIR' || e.code === 'ENOTEMPTY') throw new Error(`${this.lockPath} exists and is not an amq-sim lock (${e.code}); remove it if no broker uses this store`);
+      if (e.code === 'ENOTDIR' || e.code === 'ENOTEMPTY') throw lockError('LOCK_FOREIGN', this.lockPath, e.code);
       throw err;
     }
     const st = statSync(this.lockPath);

@@ -9,10 +9,10 @@
  * or `masterslave:`, makes one bridge that dials its addresses in turn.
  */
 import { parseBrokerAddress, type BrokerAddress } from '../client/failover-uri.js';
-import { ConfigError } from '../config/broker-config.js';
-import { parseUri, UriError, UriOptions } from '../config/uri.js';
-import { destination, type Destination } from '../broker/destination.js';
-import { matchesWildcard } from '../broker/wildcard.js';
+import { parseUri, UriOptions } from '../config/uri.js';
+import { configError } from '../errors.js';
+import { destination, type Destination } from '../broker/core/destination.js';
+import { matchesWildcard } from '../broker/core/wildcard.js';
 
 export interface NetworkOptions {
   /** ActiveMQ `name` (default NC): names the bridges in logs and status. */
@@ -41,7 +41,7 @@ export interface NetworkOptions {
   minConnectTime: number;
   replayWhenNoConsumers: boolean;
   replayDelay: number;
-  /** amq-sim: heart-beat interval on the bridge's connection, ms; a silent link is dropped after two. */
+  /** amq-sim: heart-beat interval on the bridge's connection, ms (0: none); a silent link is dropped after two. */
   bridgeHeartBeat: number;
   /** amq-sim: a forwarded message or a bridge request unanswered for this long means the bridge is stalled (ms; 0 = never). */
   progressTimeout: number;
@@ -59,7 +59,7 @@ function destinations(list: string, option: string, uri: string): Destination[] 
   return list.split(',').map((raw) => {
     const d = raw.trim();
     const m = /^(?:(queue|topic):\/\/|\/(queue|topic)\/)(.+)$/.exec(d);
-    if (!m) throw new UriError(`Invalid destination '${d}' in option '${option}' of '${uri}': use queue://NAME, topic://NAME, /queue/NAME or /topic/NAME (wildcards . * > allowed)`);
+    if (!m) throw configError('CONFIG_URI_OPTION', option, d, uri, 'use queue://NAME, topic://NAME, /queue/NAME or /topic/NAME; wildcards . * > allowed');
     return destination((m[1] ?? m[2]) as 'queue' | 'topic', m[3]);
   });
 }
@@ -67,57 +67,100 @@ function destinations(list: string, option: string, uri: string): Destination[] 
 function addresses(component: string, whole: string): BrokerAddress[] {
   const inner = parseUri(component);
   if (inner.kind === 'composite') {
-    if (inner.scheme !== 'failover') throw new UriError(`Only failover:(...) may be nested in '${whole}', not ${inner.scheme}:`);
+    if (inner.scheme !== 'failover') throw configError('CONFIG_URI', whole, `only failover:(...) may be nested, not ${inner.scheme}:`);
     return inner.components.map(parseBrokerAddress);
   }
-  if (inner.scheme === 'tcp') throw new UriError(`'${component}' in '${whole}': amq-sim brokers talk STOMP, use stomp://host:port`);
+  if (inner.scheme === 'tcp') throw configError('CONFIG_URI', whole, `'${component}': amq-sim brokers talk STOMP, use stomp://host:port`);
   return [parseBrokerAddress(component)];
 }
 
+/**
+ * Network connector options and their defaults: ActiveMQ's names and values
+ * (NetworkBridgeConfiguration, SimpleDiscoveryAgent), amq-sim's own marked.
+ */
+export const NETWORK_DEFAULTS = {
+  name: 'NC',
+  duplex: false,
+  conduitSubscriptions: true,
+  networkTTL: 1,
+  decreaseNetworkConsumerPriority: false,
+  consumerPriorityBase: -5,
+  dynamicOnly: false,
+  prefetchSize: 1000,
+  initialReconnectDelay: 1000,
+  maxReconnectDelay: 30_000,
+  useExponentialBackOff: true,
+  backOffMultiplier: 2,
+  maxReconnectAttempts: 0,
+  minConnectTime: 5000,
+  replayWhenNoConsumers: false,
+  replayDelay: 1000,
+  /** amq-sim: STOMP heart-beat on the bridge, ms (0: none). */
+  bridgeHeartBeat: 1000,
+  /** amq-sim: a forwarded message or request unanswered this long means the bridge is stalled, ms (0: never). */
+  progressTimeout: 5000,
+} as const;
+
+/** Accepted for configs copied from ActiveMQ; no effect in amq-sim. */
+export const ACCEPTED_NETWORK_OPTIONS = ['bridgeTempDestinations', 'suppressDuplicateTopicSubscriptions', 'alwaysSyncSend', 'dispatchAsync', 'advisoryPrefetchSize', 'advisoryAckPercentage'];
+
+/**
+ * Faults `amq-sim bridge <action>` puts on a bridge's connection:
+ * - stall: frames stop both ways, heart-beats flow (a bridge that looks healthy and forwards nothing; the progress watchdog finds it);
+ * - blackhole: nothing moves, heart-beats included (a silently dead link; the heart-beat finds it);
+ * - delay: every chunk held `ms` (a slow link);
+ * - cut: the connection closes (a crash of the link; it reconnects);
+ * - heal: lifts stall, blackhole or delay.
+ */
+export const FAULT_ACTIONS = ['stall', 'blackhole', 'delay', 'cut', 'heal'] as const;
+export type FaultAction = (typeof FAULT_ACTIONS)[number];
+
 export function parseNetworkUri(text: string, overrides: Record<string, string> = {}): NetworkConnectorSpec {
+  const invalid = (reason: string) => configError('CONFIG_NETWORK_URI', text, reason);
   let uri;
   try {
     uri = parseUri(text);
   } catch (err) {
-    throw new ConfigError(`Invalid network connector URI '${text}': ${(err as Error).message}`);
+    throw invalid((err as Error).message);
   }
   if (uri.kind !== 'composite' || (uri.scheme !== 'static' && uri.scheme !== 'masterslave')) {
-    throw new ConfigError(`Invalid network connector URI '${text}': expected static:(stomp://host:port,...) or masterslave:(stomp://master:port,stomp://slave:port)`);
+    throw invalid('expected static:(stomp://host:port,...) or masterslave:(stomp://master:port,stomp://slave:port)');
   }
+  const d = NETWORK_DEFAULTS;
   const o = new UriOptions({ ...uri.params, ...overrides }, text);
-  const networkTTL = o.number('networkTTL', 1, { min: 1 });
+  const networkTTL = o.number('networkTTL', d.networkTTL, { min: 1 });
   const options: NetworkOptions = {
-    name: o.string('name', 'NC'),
-    duplex: o.boolean('duplex', false),
-    conduitSubscriptions: o.boolean('conduitSubscriptions', true),
+    name: o.string('name', d.name),
+    duplex: o.boolean('duplex', d.duplex),
+    conduitSubscriptions: o.boolean('conduitSubscriptions', d.conduitSubscriptions),
     messageTTL: o.number('messageTTL', networkTTL, { min: 1 }),
     consumerTTL: o.number('consumerTTL', networkTTL, { min: 1 }),
-    decreaseNetworkConsumerPriority: o.boolean('decreaseNetworkConsumerPriority', false),
-    consumerPriorityBase: o.number('consumerPriorityBase', -5),
-    dynamicOnly: o.boolean('dynamicOnly', false),
-    prefetchSize: o.number('prefetchSize', 1000, { min: 1 }),
+    decreaseNetworkConsumerPriority: o.boolean('decreaseNetworkConsumerPriority', d.decreaseNetworkConsumerPriority),
+    consumerPriorityBase: o.number('consumerPriorityBase', d.consumerPriorityBase),
+    dynamicOnly: o.boolean('dynamicOnly', d.dynamicOnly),
+    prefetchSize: o.number('prefetchSize', d.prefetchSize, { min: 1 }),
     dynamicallyIncludedDestinations: destinations(o.string('dynamicallyIncludedDestinations', ''), 'dynamicallyIncludedDestinations', text),
     excludedDestinations: destinations(o.string('excludedDestinations', ''), 'excludedDestinations', text),
     staticallyIncludedDestinations: destinations(o.string('staticallyIncludedDestinations', ''), 'staticallyIncludedDestinations', text),
-    initialReconnectDelay: o.number('initialReconnectDelay', 1000, { min: 0 }),
-    maxReconnectDelay: o.number('maxReconnectDelay', 30_000, { min: 0 }),
-    useExponentialBackOff: o.boolean('useExponentialBackOff', true),
-    backOffMultiplier: o.number('backOffMultiplier', 2, { min: 1 }),
-    maxReconnectAttempts: o.number('maxReconnectAttempts', 0, { min: 0 }),
-    minConnectTime: o.number('minConnectTime', 5000, { min: 0 }),
-    replayWhenNoConsumers: o.boolean('replayWhenNoConsumers', false),
-    replayDelay: o.number('replayDelay', 1000, { min: 0 }),
-    bridgeHeartBeat: o.number('bridgeHeartBeat', 1000, { min: 100 }),
-    progressTimeout: o.number('progressTimeout', 5000, { min: 0 }),
+    initialReconnectDelay: o.number('initialReconnectDelay', d.initialReconnectDelay, { min: 0 }),
+    maxReconnectDelay: o.number('maxReconnectDelay', d.maxReconnectDelay, { min: 0 }),
+    useExponentialBackOff: o.boolean('useExponentialBackOff', d.useExponentialBackOff),
+    backOffMultiplier: o.number('backOffMultiplier', d.backOffMultiplier, { min: 1 }),
+    maxReconnectAttempts: o.number('maxReconnectAttempts', d.maxReconnectAttempts, { min: 0 }),
+    minConnectTime: o.number('minConnectTime', d.minConnectTime, { min: 0 }),
+    replayWhenNoConsumers: o.boolean('replayWhenNoConsumers', d.replayWhenNoConsumers),
+    replayDelay: o.number('replayDelay', d.replayDelay, { min: 0 }),
+    bridgeHeartBeat: o.number('bridgeHeartBeat', d.bridgeHeartBeat, { min: 0 }),
+    progressTimeout: o.number('progressTimeout', d.progressTimeout, { min: 0 }),
   };
-  o.accept('bridgeTempDestinations', 'suppressDuplicateTopicSubscriptions', 'alwaysSyncSend', 'dispatchAsync', 'advisoryPrefetchSize', 'advisoryAckPercentage');
+  o.accept(...ACCEPTED_NETWORK_OPTIONS);
   o.assertAllUsed();
-  if (options.name.includes(',')) throw new ConfigError(`Network connector name '${options.name}' may not contain ','`);
+  if (options.name.includes(',')) throw invalid(`the connector name '${options.name}' may not contain ','`);
   let bridges: BrokerAddress[][];
   try {
     bridges = uri.scheme === 'masterslave' ? [uri.components.flatMap((c) => addresses(c, text))] : uri.components.map((c) => addresses(c, text));
   } catch (err) {
-    throw new ConfigError(`Invalid network connector URI '${text}': ${(err as Error).message}`);
+    throw invalid((err as Error).message);
   }
   return { uri: text, options, bridges };
 }

@@ -1,4 +1,4 @@
-import { StompCodecError } from './errors.js';
+import { codecError } from './errors.js';
 
 const NEEDS_ESCAPE = /[\\\r\n:]/;
 
@@ -37,10 +37,7 @@ export function unescapeHeaderValue(value: string): string {
         out += '\\';
         break;
       default:
-        throw new StompCodecError(
-          'BAD_ESCAPE',
-          next === undefined ? 'Header ends with a lone backslash' : `Undefined escape sequence \\${next} in header`,
-        );
+        throw codecError('BAD_ESCAPE', next === undefined ? 'Header ends with a lone backslash' : `Undefined escape sequence \\${next} in header`);
     }
   }
   return out;

@@ -1,4 +1,4 @@
-import { StompCodecError } from './errors.js';
+import { codecError } from './errors.js';
 import { unescapeHeaderValue } from './escape.js';
 import { type Frame, type Headers, type StompVersion, usesHeaderEscaping } from './frame.js';
 
@@ -92,7 +92,7 @@ export class FrameParser {
   private keepPartialLine(buf: Buffer, pos: number): void {
     const rest = buf.length - pos;
     if (rest > this.limits.maxHeaderLineLength) {
-      throw new StompCodecError('HEADER_TOO_LONG', `Header line exceeds ${this.limits.maxHeaderLineLength} bytes`);
+      throw codecError('HEADER_TOO_LONG', this.limits.maxHeaderLineLength);
     }
     this.checkFrameSize(this.frameBytes + rest);
     this.partialLine = Buffer.from(buf.subarray(pos));
@@ -102,14 +102,14 @@ export class FrameParser {
     let end = lf;
     if (end > start && buf[end - 1] === CR) end--;
     if (end - start > this.limits.maxHeaderLineLength) {
-      throw new StompCodecError('HEADER_TOO_LONG', `Header line exceeds ${this.limits.maxHeaderLineLength} bytes`);
+      throw codecError('HEADER_TOO_LONG', this.limits.maxHeaderLineLength);
     }
     this.frameBytes += lf + 1 - start;
     this.checkFrameSize(this.frameBytes);
 
     if (this.command === '') {
       this.command = buf.toString('utf8', start, end).trim();
-      if (this.command === '') throw new StompCodecError('EMPTY_COMMAND', 'Frame has an empty command line');
+      if (this.command === '') throw codecError('EMPTY_COMMAND');
       this.escaped = usesHeaderEscaping(this.command, this.version);
       return;
     }
@@ -118,13 +118,13 @@ export class FrameParser {
       return;
     }
     if (++this.headerCount > this.limits.maxHeaders) {
-      throw new StompCodecError('TOO_MANY_HEADERS', `Frame has more than ${this.limits.maxHeaders} headers`);
+      throw codecError('TOO_MANY_HEADERS', this.limits.maxHeaders);
     }
     // One decode per line: crossing into C++ costs more than splitting in JS.
     const line = buf.toString('utf8', start, end);
     const colon = line.indexOf(':');
     if (colon === -1) {
-      throw new StompCodecError('MALFORMED_HEADER', `Header line without ':': ${line.slice(0, 80)}`);
+      throw codecError('MALFORMED_HEADER', line.slice(0, 80));
     }
     let name = line.slice(0, colon);
     let value = line.slice(colon + 1);
@@ -145,7 +145,7 @@ export class FrameParser {
     if (declared !== undefined) {
       const text = declared.trim();
       if (!CONTENT_LENGTH.test(text)) {
-        throw new StompCodecError('BAD_CONTENT_LENGTH', `Invalid content-length: '${declared}'`);
+        throw codecError('BAD_CONTENT_LENGTH', declared);
       }
       this.contentLength = Number(text);
       this.checkFrameSize(this.frameBytes + this.contentLength);
@@ -162,7 +162,7 @@ export class FrameParser {
         return buf.length;
       }
       if (buf[pos + remaining] !== NUL) {
-        throw new StompCodecError('MISSING_NUL', `Frame body is longer than its content-length of ${this.contentLength}`);
+        throw codecError('MISSING_NUL', this.contentLength);
       }
       this.finish(buf, pos, pos + remaining);
       return pos + remaining + 1;
@@ -206,7 +206,7 @@ export class FrameParser {
 
   private checkFrameSize(size: number): void {
     if (size > this.limits.maxFrameSize) {
-      throw new StompCodecError('FRAME_TOO_LARGE', `Frame exceeds the maximum frame size of ${this.limits.maxFrameSize} bytes`);
+      throw codecError('FRAME_TOO_LARGE', this.limits.maxFrameSize);
     }
   }
 }

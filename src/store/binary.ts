@@ -1,3 +1,4 @@
+import { storeError } from '../errors.js';
 /** Little-endian binary writing and reading for journal records and snapshots. */
 
 export class BinaryWriter {
@@ -71,9 +72,6 @@ export class BinaryWriter {
   }
 }
 
-export class BinaryReadError extends Error {
-  override readonly name = 'BinaryReadError';
-}
 
 export class BinaryReader {
   constructor(
@@ -83,7 +81,7 @@ export class BinaryReader {
   ) {}
 
   private need(n: number): void {
-    if (this.pos + n > this.end) throw new BinaryReadError(`record truncated at ${this.pos} (needs ${n} more bytes)`);
+    if (this.pos + n > this.end) throw storeError('STORE_CORRUPT_RECORD', `record truncated at ${this.pos} (needs ${n} more bytes)`);
   }
 
   u8(): number {

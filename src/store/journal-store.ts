@@ -6,8 +6,11 @@
 import { mkdirSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../config/logger.js';
+import { storeError } from '../errors.js';
 import { encodeCheckpoint, writeCheckpoint } from './checkpoint.js';
-import { Journal, type SyncStrategy } from './journal.js';
+import { DEFAULT_BROKER_CONFIG } from '../config/broker-config.js';
+import { Journal } from './journal.js';
+import { type SyncStrategy, syncPolicy } from './sync-policy.js';
 import type { LiveIndex, Location } from './live-index.js';
 import { encodeEpoch, encodeOp, encodeTransaction } from './records.js';
 import { recoverJournal } from './recovery.js';
@@ -35,15 +38,6 @@ export interface JournalStoreOptions {
   onFailure?: (err: Error) => void;
 }
 
-export const STORE_DEFAULTS = {
-  journalMaxFileLength: 32 * 1024 * 1024,
-  journalDiskSyncStrategy: 'always' as SyncStrategy,
-  journalDiskSyncInterval: 1000,
-  checkpointInterval: 5000,
-  cleanupInterval: 30_000,
-  checkForCorruptJournalFiles: false,
-};
-
 export class JournalStore implements MessageStore {
   private readonly o: Required<Omit<JournalStoreOptions, 'guard' | 'onFailure'>> & Pick<JournalStoreOptions, 'guard' | 'onFailure'>;
   private index: LiveIndex | null = null;
@@ -58,7 +52,7 @@ export class JournalStore implements MessageStore {
   private closed = false;
 
   constructor(options: JournalStoreOptions) {
-    this.o = { ...STORE_DEFAULTS, ...options };
+    this.o = { ...DEFAULT_BROKER_CONFIG.store, ...options };
   }
 
   get directory(): string {
@@ -73,8 +67,7 @@ export class JournalStore implements MessageStore {
     this.journal = new Journal({
       directory: this.o.directory,
       maxFileLength: this.o.journalMaxFileLength,
-      syncStrategy: this.o.journalDiskSyncStrategy,
-      syncInterval: this.o.journalDiskSyncInterval,
+      sync: syncPolicy(this.o.journalDiskSyncStrategy, this.o.journalDiskSyncInterval),
       epoch: this.epoch,
       firstSegment: r.lastSegment + 1,
       guard: () => this.o.guard?.() ?? null,
@@ -99,13 +92,13 @@ export class JournalStore implements MessageStore {
 
   write(op: StoreOp, done?: WriteCallback): void {
     const journal = this.journal;
-    if (!journal) throw new Error('store is not open');
+    if (!journal) throw storeError('STORE_CLOSED');
     journal.append((w) => encodeOp(w, op), (loc) => this.index!.apply(op, loc), done);
   }
 
   commit(transactionId: string, ops: readonly StoreOp[], done?: WriteCallback): void {
     const journal = this.journal;
-    if (!journal) throw new Error('store is not open');
+    if (!journal) throw storeError('STORE_CLOSED');
     journal.append(
       (w) => encodeTransaction(w, transactionId, ops),
       (loc) => ops.forEach((op, i) => this.index!.apply(op, { ...loc, op: i })),

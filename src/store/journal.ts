@@ -7,22 +7,20 @@
  * their batch is written.
  */
 import fs, { constants } from 'node:fs';
+import type { SyncPolicy } from './sync-policy.js';
 import { join } from 'node:path';
+import { storeError } from '../errors.js';
 import { BinaryWriter } from './binary.js';
 import type { Location } from './live-index.js';
 import { encodeSegmentHeader, SEGMENT_HEADER, segmentName } from './segment.js';
 import type { WriteCallback } from './types.js';
 
-export type SyncStrategy = 'always' | 'periodic' | 'never';
-
 export interface JournalOptions {
   directory: string;
   /** KahaDB `journalMaxFileLength`: a segment rolls over once it would pass this. */
   maxFileLength: number;
-  /** KahaDB `journalDiskSyncStrategy`. */
-  syncStrategy: SyncStrategy;
-  /** KahaDB `journalDiskSyncInterval` (periodic strategy), ms. */
-  syncInterval: number;
+  /** KahaDB `journalDiskSyncStrategy` (and its interval). */
+  sync: SyncPolicy;
   epoch: number;
   /** First segment this journal writes. */
   firstSegment: number;
@@ -32,10 +30,6 @@ export interface JournalOptions {
   onFailure: (err: Error) => void;
   /** After each batch is written (and synced as required), with the position it ended at. */
   onFlushed?: (position: { segment: number; offset: number }) => void;
-}
-
-export class JournalFencedError extends Error {
-  override readonly name = 'JournalFencedError';
 }
 
 interface Batch {
@@ -66,8 +60,8 @@ export class Journal {
 
   constructor(private readonly o: JournalOptions) {
     this.segment = o.firstSegment;
-    if (o.syncStrategy === 'periodic') {
-      this.syncTimer = setInterval(() => this.periodicSync(), o.syncInterval);
+    if (o.sync.syncEvery > 0) {
+      this.syncTimer = setInterval(() => this.periodicSync(), o.sync.syncEvery);
       this.syncTimer.unref();
     }
   }
@@ -155,7 +149,7 @@ export class Journal {
     }
     batch.sealed = true;
     const reason = this.o.guard();
-    if (reason) return this.fail(new JournalFencedError(reason));
+    if (reason) return this.fail(storeError('STORE_FENCED', reason));
     for (const located of batch.located) located();
     if (batch.segment !== this.fdSegment) {
       this.openSegment(batch.segment, (err) => (err ? this.fail(err) : this.writeBatch(batch)));
@@ -169,8 +163,7 @@ export class Journal {
     if (length === 0) return this.batchWritten(batch, 0);
     fs.write(this.fd, batch.records.buf, 0, length, batch.offset, (err) => {
       if (err) return this.fail(err);
-      // Under `always` the file is opened O_DSYNC: the write returns once the data is on disk.
-      if (this.o.syncStrategy !== 'always') this.dirty = true;
+      if (this.o.sync.writesNeedSync) this.dirty = true;
       this.batchWritten(batch, length);
     });
   }
@@ -189,9 +182,9 @@ export class Journal {
   private openSegment(id: number, done: (err?: Error) => void): void {
     const open = () => {
       // O_EXCL: if another process created this segment, it is writing this store.
-      const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (this.o.syncStrategy === 'always' ? constants.O_DSYNC : 0);
+      const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | this.o.sync.openFlags;
       fs.open(join(this.o.directory, segmentName(id)), flags, 0o644, (err, fd) => {
-        if (err) return done(err.code === 'EEXIST' ? new JournalFencedError(`segment ${segmentName(id)} was created by another broker`) : err);
+        if (err) return done(err.code === 'EEXIST' ? storeError('STORE_FENCED', `segment ${segmentName(id)} was created by another broker`) : err);
         this.fd = fd;
         this.fdSegment = id;
         const header = encodeSegmentHeader({ epoch: this.o.epoch, id });
@@ -203,7 +196,7 @@ export class Journal {
     const old = this.fd;
     this.fd = -1;
     const close = () => fs.close(old, () => open());
-    if (this.o.syncStrategy === 'periodic') fs.fdatasync(old, close);
+    if (this.o.sync.syncOnLeave) fs.fdatasync(old, close);
     else close();
   }
 
@@ -243,7 +236,7 @@ export class Journal {
     if (this.syncTimer) clearInterval(this.syncTimer);
     await this.idle();
     if (this.fd >= 0) {
-      if (!this.failure && this.o.syncStrategy === 'periodic') await this.sync();
+      if (!this.failure && this.o.sync.syncOnLeave) await this.sync();
       const fd = this.fd;
       this.fd = -1;
       await new Promise<void>((resolve) => fs.close(fd, () => resolve()));

@@ -7,6 +7,7 @@
  * damaged one; the checksum tells a whole record from a torn or corrupt one.
  */
 import { crc32 } from 'node:zlib';
+import { storeError } from '../errors.js';
 import { BinaryReader, BinaryWriter } from './binary.js';
 import type { DurableSubscriptionRecord, StoredMessage, StoreOp } from './types.js';
 
@@ -198,7 +199,7 @@ function readOpPayload(type: number, r: BinaryReader): StoreOp {
     case RecordType.DestinationRemove:
       return { op: 'remove-destination', destination: r.str() };
     default:
-      throw new Error(`unknown record type ${type}`);
+      throw storeError('STORE_CORRUPT_RECORD', `unknown record type ${type}`);
   }
 }
 

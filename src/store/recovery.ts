@@ -13,7 +13,7 @@ import { readCheckpoint } from './checkpoint.js';
 import { LiveIndex, type Location, type PackedLocation } from './live-index.js';
 import { decodeRecord, type EpochMark, peekAdd, readAddedMessage, RECORD_HEADER, RECORD_MAGIC, RecordType } from './records.js';
 import { listSegments, readSegmentHeader, recordLengthAt, scanSegment, SEGMENT_HEADER, segmentName } from './segment.js';
-import type { RecoveredState, StoredMessage, StoreOp } from './types.js';
+import type { RecoveredState, StoredMessage } from './types.js';
 
 export interface JournalRecovery {
   index: LiveIndex;
@@ -83,7 +83,8 @@ export async function recoverJournal(directory: string, logger: Logger, options:
   } else if (cp.kind === 'damaged') {
     logger.warn({ reason: cp.reason }, 'Index corrupted. Recovering the index through journal replay.');
   }
-  logger.info({ segment: from.segment, offset: from.offset }, `Recovering from the journal @${segmentName(from.segment)}:${from.offset}`);
+  if (segments.length > 0) logger.info({ segment: from.segment, offset: from.offset }, `Recovering from the journal @${segmentName(from.segment)}:${from.offset}`);
+  else logger.info({ directory }, `Creating a new journal in ${directory}`);
 
   let operations = 0;
   let lastEnd = 0;

@@ -58,10 +58,10 @@ describe('amq-sim produce and consume', () => {
     expect(refused.code).toBe(1);
     expect(refused.err).toMatch(/^amq-sim: Cannot connect to stomp:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/);
     const scheme = await tool(['consume', '--url', 'amqp://127.0.0.1:1']);
-    expect(scheme.err).toMatch(/Cannot connect to amqp:\/\/127.0.0.1:1: Unsupported scheme 'amqp'/);
+    expect(scheme.err).toMatch(/Cannot connect to amqp:\/\/127.0.0.1:1: .*unsupported scheme 'amqp'/);
     const count = await tool(['produce', '--count', 'many']);
     expect(count.code).toBe(2);
-    expect(count.err).toMatch(/--count must be a number ≥ 0, not NaN/);
+    expect(count.err).toMatch(/--count must be a whole number ≥ 0, not 'many'/);
     const durable = await tool(['consume', '--durable', 'sub1']);
     expect(durable.err).toMatch(/--durable needs --client-id/);
   });

@@ -67,7 +67,7 @@ describe('amq-sim cluster', () => {
     for (const [i, b] of ['broker1', 'broker2', 'broker3'].entries()) expect(table).toMatch(new RegExp(`^${b}\\s+\\d+\\s+${url(c.port(i))}`, 'm'));
     await c.p.waitForOutput(/^\[broker2\]\s.*Network connection between vm:\/\/broker2 and .*\(broker1\) has been established\./);
     await c.p.waitForOutput(/^\[broker3\]\s.*has been established\./);
-    expect(c.p.stdoutText.some((l) => /^\[broker1\]\s+\S+ \S+ \| INFO  \| amq-sim \S+ \(broker1, .*\) started$/.test(l))).toBe(true);
+    expect(c.p.stdoutText.some((l) => /^\[broker1\]\s+\S+ \S+ \| INFO {2}\| amq-sim \S+ \(broker1, .*\) started$/.test(l))).toBe(true);
 
     const edges = [consumer(url(c.port(1)), 5), consumer(url(c.port(2)), 5)];
     await sleep(800);

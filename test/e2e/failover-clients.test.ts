@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Client } from '@stomp/stompjs';
 import { TCPWrapper } from '@stomp/tcp-wrapper';
 import stompit from 'stompit';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { StompClient } from '../../src/client/index.js';
 import { eventually, sendUntilReceipted } from '../helpers/broker.js';
 import { type CliProcess, freePort, runCli } from '../helpers/process.js';

@@ -74,7 +74,7 @@ describe('network of brokers with real processes', () => {
     expect(status).toMatch(/NC->127\.0\.0\.1:\d+\s+broker1\s+up/);
     expect(status).toContain('←/queue/orders');
     const json = JSON.parse(await cli(['status', '--admin', `http://127.0.0.1:${hub.admin}`, '--json']));
-    expect(json.inboundBridges.map((b: { remoteBrokerName: string }) => b.remoteBrokerName).sort()).toEqual(['broker2', 'broker3']);
+    expect(json.network.inbound.map((b: { remoteBrokerName: string }) => b.remoteBrokerName).sort()).toEqual(['broker2', 'broker3']);
     for (const x of [...c.clients, producer]) x.destroy();
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config/broker-config.js';
-import { NetworkConnectors } from '../../src/network/network-connectors.js';
+import { ConfigError } from '../../src/errors.js';
+import { Network } from '../../src/network/connectors.js';
 import { eventually, sleep } from '../helpers/broker.js';
 import { broker, bridgesUp, consumer, sendAll, settle, url } from './helpers.js';
 
@@ -131,8 +131,9 @@ describe('network of brokers: demand forwarding', () => {
       [a, [b, c]],
       [b, [c]],
     ] as const) {
-      const ext = new NetworkConnectors([`static:(${to.map(url).join(',')})`]);
-      await ext.start(from);
+      const ext = new Network([`static:(${to.map(url).join(',')})`]);
+      ext.install(from);
+      await ext.start();
       afterStop.push(() => ext.stop());
     }
     await settle(800);
@@ -175,11 +176,11 @@ describe('network of brokers: demand forwarding', () => {
   });
 
   it('refuses a bad network URI or option at start, naming it', () => {
-    expect(() => new NetworkConnectors(['static:(stomp://h:1)?dupelx=true'])).toThrow(/Invalid connect parameters: \{dupelx=true\}/);
-    expect(() => new NetworkConnectors(['static:(stomp://h:1)?networkTTL=zero'])).toThrow(/Invalid value 'zero' for option 'networkTTL'/);
-    expect(() => new NetworkConnectors(['stomp://h:1'])).toThrow(ConfigError);
-    expect(() => new NetworkConnectors(['static:(tcp://h:61616)'])).toThrow(/use stomp:\/\/host:port/);
-    expect(() => new NetworkConnectors(['static:(stomp://h:1)?excludedDestinations=foo'])).toThrow(/Invalid destination 'foo' in option 'excludedDestinations'/);
+    expect(() => new Network(['static:(stomp://h:1)?dupelx=true'])).toThrow(/Invalid connect parameters: \{dupelx=true\}/);
+    expect(() => new Network(['static:(stomp://h:1)?networkTTL=zero'])).toThrow(/Invalid value 'zero' for option 'networkTTL'/);
+    expect(() => new Network(['stomp://h:1'])).toThrow(ConfigError);
+    expect(() => new Network(['static:(tcp://h:61616)'])).toThrow(/use stomp:\/\/host:port/);
+    expect(() => new Network(['static:(stomp://h:1)?excludedDestinations=foo'])).toThrow(/Invalid value 'foo' for option 'excludedDestinations'/);
   });
 });
 

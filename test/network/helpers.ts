@@ -1,8 +1,8 @@
 import { afterEach } from 'vitest';
-import { Broker } from '../../src/broker/broker.js';
+import type { Broker } from '../../src/broker/broker.js';
+import { startBroker } from '../../src/index.js';
 import { StompClient, type ReceivedMessage } from '../../src/client/index.js';
 import type { PartialBrokerConfig } from '../../src/config/broker-config.js';
-import { NetworkConnectors } from '../../src/network/network-connectors.js';
 import { eventually } from '../helpers/broker.js';
 
 const brokers: Broker[] = [];
@@ -15,10 +15,14 @@ afterEach(async () => {
 
 /** An in-memory broker on a free port, with network connectors to the given URIs. */
 export async function broker(name: string, network: string[] = [], config: PartialBrokerConfig = {}): Promise<Broker> {
-  const b = await Broker.start(
-    { brokerName: name, transportConnectors: ['stomp://127.0.0.1:0'], persistent: false, ...config, policy: { expireMessagesPeriod: 0, ...config.policy } },
-    { extensions: network.length > 0 ? [new NetworkConnectors(network)] : [] },
-  );
+  const b = await startBroker({
+    brokerName: name,
+    transportConnectors: ['stomp://127.0.0.1:0'],
+    persistent: false,
+    networkConnectors: network,
+    ...config,
+    policy: { expireMessagesPeriod: 0, ...config.policy },
+  });
   brokers.push(b);
   return b;
 }

@@ -1,0 +1,37 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** Folders a module may not import from, by layer (docs/ARCHITECTURE.md). */
+const layers = {
+  'src/stomp/**': ['**/broker/**', '**/network/**', '**/store/**', '**/lock/**', '**/client/**', '**/cli/**', '**/config/**', '**/transport/**'],
+  'src/store/**': ['**/broker/**', '**/network/**', '**/client/**', '**/cli/**', '**/transport/**'],
+  'src/lock/**': ['**/broker/**', '**/network/**', '**/store/**', '**/client/**', '**/cli/**'],
+  'src/transport/**': ['**/broker/**', '**/network/**', '**/store/**', '**/client/**', '**/cli/**'],
+  'src/client/**': ['**/broker/**', '**/network/**', '**/store/**', '**/cli/**'],
+  'src/broker/**': ['**/network/**', '**/client/**', '**/cli/**'],
+  // After src/broker/**: for a file both match, the later entry's rule is the one in force.
+  'src/broker/core/**': ['**/broker/stomp/**', '**/network/**', '**/client/**', '**/cli/**', '**/transport/**', '**/stomp/**'],
+  'src/network/**': ['**/cli/**'],
+};
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.bench-work/**', 'amq-sim-data/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { parserOptions: { project: ['./tsconfig.test.json'], tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-constant-condition': ['error', { checkLoops: false }],
+    },
+  },
+  ...Object.entries(layers).map(([files, banned]) => ({
+    files: [files],
+    rules: { 'no-restricted-imports': ['error', { patterns: banned.map((group) => ({ group: [group], message: 'This layer may not import that one (docs/ARCHITECTURE.md).' })) }] },
+  })),
+  { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+);

@@ -1,0 +1,370 @@
+import type { Consumer } from './consumer.js';
+import type { Destination } from './destination.js';
+import type { BrokerMessage } from './message.js';
+import { PendingList } from './pending-list.js';
+import type { MessageStore, StoreOp, WriteCallback } from '../../store/types.js';
+
+/** The store records for a queue's persistent messages; null for holders that keep nothing (temporary, plain topic subscriptions). */
+export interface QueuePersistence {
+  /** Null where another party stores the message (a durable subscription's messages are stored by their topic). */
+  addOp(message: BrokerMessage): StoreOp | null;
+  removeOp(message: BrokerMessage): StoreOp;
+  dispatchedOp(message: BrokerMessage, consumer: string | undefined): StoreOp;
+}
+
+/** What a queue asks of the broker around it. */
+export interface QueueEnvironment {
+  readonly store: MessageStore;
+  readonly prioritizedMessages: boolean;
+  /** Redeliveries after which a message goes to the dead letter queue; -1 = never. */
+  readonly maximumRedeliveries: number;
+  /** ms that messages a consumer with an affinity gave back unacknowledged are kept for consumers of that affinity (policy.networkRedeliveryAffinity). */
+  readonly redeliveryAffinity: number;
+  expired(queue: Queue, message: BrokerMessage): void;
+  deadLetter(queue: Queue, message: BrokerMessage, reason: string): void;
+  /** Called when the bytes of pending non-persistent messages change, for the broker's memory limit. */
+  memoryChanged(delta: number): void;
+}
+
+export interface QueueStatistics {
+  enqueued: number;
+  dequeued: number;
+  dispatched: number;
+  expired: number;
+}
+
+/**
+ * A holder of messages with competing consumers: a `/queue/`, or the private
+ * list behind one topic subscription. Each message goes to exactly one
+ * consumer: the exclusive one if there is one, its group's owner, else round
+ * robin among the highest-priority consumers with room.
+ */
+export class Queue {
+  readonly pending: PendingList;
+  private consumers: Consumer[] = [];
+  private readonly roundRobin = new Map<number, number>();
+  private readonly groups = new Map<string, Consumer>();
+  private exclusiveOwner: Consumer | null = null;
+  private wakeTimer: NodeJS.Timeout | null = null;
+  private wakeAt = Infinity;
+  private dispatching = false;
+  private dispatchAgain = false;
+  readonly stats: QueueStatistics = { enqueued: 0, dequeued: 0, dispatched: 0, expired: 0 };
+
+  constructor(
+    readonly destination: Destination,
+    private readonly env: QueueEnvironment,
+    private readonly persistence: QueuePersistence | null,
+  ) {
+    this.pending = new PendingList(env.prioritizedMessages);
+  }
+
+  get consumerCount(): number {
+    return this.consumers.length;
+  }
+
+  get consumerList(): readonly Consumer[] {
+    return this.consumers;
+  }
+
+  /** Stores (when persistent and this queue persists) and dispatches. `done` runs once the store has it. */
+  enqueue(message: BrokerMessage, done?: WriteCallback): void {
+    const op = this.addOp(message);
+    if (op) this.env.store.write(op, done);
+    else done?.();
+    this.stats.enqueued++;
+    this.offer(message);
+  }
+
+  /** The store record that `enqueue` would write, for a transaction's batch. */
+  addOp(message: BrokerMessage): StoreOp | null {
+    return this.persistence && message.persistent ? this.persistence.addOp(message) : null;
+  }
+
+  removeOp(message: BrokerMessage): StoreOp | null {
+    return this.persistence && message.persistent ? this.persistence.removeOp(message) : null;
+  }
+
+  /**
+   * Records that a persistent message reached a consumer that will ack it
+   * later, so that after a crash it comes back marked redelivered. Only the
+   * first delivery is recorded.
+   */
+  markDispatched(message: BrokerMessage, consumer: Consumer): void {
+    if (!this.persistence || !message.persistent || (message.redeliveryCounter > 0 && consumer.affinity === null)) return;
+    this.env.store.write(this.persistence.dispatchedOp(message, consumer.affinity ?? undefined));
+  }
+
+  /**
+   * Keeps messages for the consumers of one affinity (a network broker) for a
+   * while (they may have reached it already: given to anyone else they could
+   * be delivered twice), then lets anyone have them.
+   */
+  reserveFor(messages: readonly BrokerMessage[], affinity: string, until: number): void {
+    for (const m of messages) m.affinity = { key: affinity, until };
+    if (until >= this.wakeAt) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeAt = until;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = null;
+      this.wakeAt = Infinity;
+      this.dispatch();
+    }, Math.max(0, until - Date.now()) + 5);
+    this.wakeTimer.unref();
+  }
+
+  /** Enqueues a message whose store record is already written (transaction commit, recovery). */
+  enqueueStored(message: BrokerMessage): void {
+    this.stats.enqueued++;
+    this.offer(message);
+  }
+
+  /** Adds a message to the pending list and dispatches, without touching the store or statistics. */
+  offer(message: BrokerMessage): void {
+    if (this.pending.size === 0 && !this.dispatching) {
+      const consumer = this.pick(message);
+      if (consumer) {
+        this.handOver(consumer, message);
+        return;
+      }
+    }
+    this.pending.push(message);
+    this.held(message, 1);
+    this.dispatch();
+  }
+
+  addConsumer(consumer: Consumer): void {
+    let i = this.consumers.length;
+    while (i > 0 && this.consumers[i - 1].priority < consumer.priority) i--;
+    this.consumers.splice(i, 0, consumer);
+    this.electExclusive();
+    this.dispatch();
+  }
+
+  /**
+   * Removes a consumer; what it had not acknowledged comes back, marked
+   * redelivered, in its original order (reserved for a while for a consumer
+   * with an affinity).
+   */
+  removeConsumer(consumer: Consumer, unacknowledged: readonly BrokerMessage[] = []): void {
+    const i = this.consumers.indexOf(consumer);
+    if (i >= 0) this.consumers.splice(i, 1);
+    for (const [group, owner] of this.groups) if (owner === consumer) this.groups.delete(group);
+    this.electExclusive();
+    const affinity = consumer.affinity !== null && this.env.redeliveryAffinity > 0 ? { key: consumer.affinity, until: Date.now() + this.env.redeliveryAffinity } : null;
+    this.redeliver(unacknowledged, affinity);
+  }
+
+  /** Puts messages back at the head, in order, counting a redelivery for each. */
+  redeliver(messages: readonly BrokerMessage[], affinity: { key: string; until: number } | null = null): void {
+    const back: BrokerMessage[] = [];
+    for (let i = messages.length - 1; i >= 0; i--) {
+      const m = messages[i].forRedelivery();
+      if (this.env.maximumRedeliveries >= 0 && m.redeliveryCounter > this.env.maximumRedeliveries) {
+        this.deadLetter(m, `Delivery[${m.redeliveryCounter}] exceeds redelivery policy limit: maximumRedeliveries=${this.env.maximumRedeliveries}`);
+        continue;
+      }
+      back.push(m);
+      this.pending.unshift(m);
+      this.held(m, 1);
+    }
+    if (affinity) this.reserveFor(back, affinity.key, affinity.until);
+    this.dispatch();
+  }
+
+  /**
+   * The consumer is done with the message: it leaves the queue, and the store
+   * unless `stored` says that is done. `done` runs once the removal is durable.
+   */
+  acknowledge(message: BrokerMessage, stored = false, done?: WriteCallback): void {
+    this.stats.dequeued++;
+    if (stored) done?.();
+    else this.unstore(message, done);
+  }
+
+  /**
+   * Moves a message that left the pending list to the dead letter queue. The
+   * DLQ's copy is written before this queue's record is removed, so a crash in
+   * between duplicates rather than loses.
+   */
+  deadLetter(message: BrokerMessage, reason: string, done?: WriteCallback): void {
+    this.stats.dequeued++;
+    this.env.deadLetter(this, message, reason);
+    this.unstore(message, done);
+  }
+
+  /** Drops every pending message (and its stored copy). */
+  purge(): number {
+    const all = this.pending.clear();
+    for (const m of all) {
+      this.held(m, -1);
+      this.unstore(m);
+    }
+    return all.length;
+  }
+
+  private unstore(message: BrokerMessage, done?: WriteCallback): void {
+    const op = this.removeOp(message);
+    if (op) this.env.store.write(op, done);
+    else done?.();
+  }
+
+  dispatch(): void {
+    if (this.dispatching) {
+      this.dispatchAgain = true;
+      return;
+    }
+    this.dispatching = true;
+    try {
+      do {
+        this.dispatchAgain = false;
+        this.dispatchPending();
+      } while (this.dispatchAgain);
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  /** Expires pending messages whose time has passed (ActiveMQ's expireMessagesPeriod sweep). */
+  expirePending(now: number): void {
+    const expired: BrokerMessage[] = [];
+    this.pending.scan((m) => {
+      if (!m.isExpired(now)) return false;
+      expired.push(m);
+      return true;
+    });
+    for (const m of expired) this.expireTaken(m);
+  }
+
+  private dispatchPending(): void {
+    if (this.consumers.length === 0) return;
+    const now = Date.now();
+    while (this.pending.size > 0) {
+      const head = this.pending.shift()!;
+      this.held(head, -1);
+      if (head.isExpired(now)) {
+        this.expireTaken(head);
+        continue;
+      }
+      const consumer = this.pick(head);
+      if (consumer) {
+        this.handOver(consumer, head);
+        continue;
+      }
+      this.pending.unshift(head);
+      this.held(head, 1);
+      if (this.anyCapacity()) this.dispatchPastBlockedHead(now);
+      return;
+    }
+  }
+
+  /** The head message has no taker (selector, group owner full): later messages may. */
+  private dispatchPastBlockedHead(now: number): void {
+    const taken: Array<[Consumer | null, BrokerMessage]> = [];
+    this.pending.scan((m) => {
+      if (m.isExpired(now)) {
+        taken.push([null, m]);
+        return true;
+      }
+      if (!this.anyCapacity()) return null;
+      const consumer = this.pick(m);
+      if (!consumer) return false;
+      taken.push([consumer, m]);
+      // Reserve the consumer's room before the next pick.
+      this.handOver(consumer, m);
+      return true;
+    });
+    for (const [consumer, m] of taken) {
+      this.held(m, -1);
+      if (!consumer) this.expireTaken(m);
+    }
+  }
+
+  /**
+   * Non-persistent messages count against the broker's memory limit.
+   * Persistent ones are in the store too and are bounded by it, as in
+   * ActiveMQ, where they would be paged out of memory.
+   */
+  private held(m: BrokerMessage, sign: 1 | -1): void {
+    if (!m.persistent) this.env.memoryChanged(sign * m.size);
+  }
+
+  private expireTaken(m: BrokerMessage): void {
+    this.stats.expired++;
+    this.env.expired(this, m);
+    this.unstore(m);
+  }
+
+  private handOver(consumer: Consumer, m: BrokerMessage): void {
+    this.stats.dispatched++;
+    consumer.deliver(m, this);
+  }
+
+  /** Room, and willing: a reservation for an affinity, then the consumer's own filters. */
+  private takes(c: Consumer, m: BrokerMessage): boolean {
+    if (!c.hasCapacity()) return false;
+    const a = m.affinity;
+    if (a) {
+      if (Date.now() >= a.until) m.affinity = null;
+      else if (c.affinity !== a.key) return false;
+    }
+    return c.accepts(m);
+  }
+
+  private pick(m: BrokerMessage): Consumer | null {
+    if (this.exclusiveOwner) {
+      const owner = this.exclusiveOwner;
+      return this.takes(owner, m) ? owner : null;
+    }
+    const group = m.groupId;
+    if (group !== undefined) {
+      const owner = this.groups.get(group);
+      if (owner) {
+        if (m.headers.JMSXGroupSeq === '-1') this.groups.delete(group);
+        return this.takes(owner, m) ? owner : null;
+      }
+      const chosen = this.nextInRotation(m);
+      if (chosen && m.headers.JMSXGroupSeq !== '-1') this.groups.set(group, chosen);
+      return chosen;
+    }
+    return this.nextInRotation(m);
+  }
+
+  /** Round robin within the highest priority that has a consumer with room that accepts the message. */
+  private nextInRotation(m: BrokerMessage): Consumer | null {
+    const cs = this.consumers;
+    let i = 0;
+    while (i < cs.length) {
+      const priority = cs[i].priority;
+      let j = i + 1;
+      while (j < cs.length && cs[j].priority === priority) j++;
+      const n = j - i;
+      let start = this.roundRobin.get(priority) ?? 0;
+      if (start >= n) start = 0;
+      for (let k = 0; k < n; k++) {
+        const idx = (start + k) % n;
+        const c = cs[i + idx];
+        if (this.takes(c, m)) {
+          this.roundRobin.set(priority, idx + 1);
+          return c;
+        }
+      }
+      i = j;
+    }
+    return null;
+  }
+
+  /** Consumers that are local clients, without an affinity elsewhere. */
+  get hasLocalConsumers(): boolean {
+    return this.consumers.some((c) => c.affinity === null);
+  }
+
+  private anyCapacity(): boolean {
+    for (const c of this.consumers) if (c.hasCapacity()) return true;
+    return false;
+  }
+
+  private electExclusive(): void {
+    this.exclusiveOwner = this.consumers.find((c) => c.exclusive) ?? null;
+  }
+}

@@ -1,0 +1,443 @@
+import type { Logger } from '../../config/logger.js';
+import { protocolError } from '../../errors.js';
+import { type DestinationPolicy, SHARED_DLQ } from '../../config/policy.js';
+import type { DurableSubscriptionRecord, MessageStore, RecoveredState, StoredMessage, StoreOp, WriteCallback } from '../../store/types.js';
+import type { Consumer } from './consumer.js';
+import { type Destination, destination, destinationFromKey, stompName } from './destination.js';
+import { BrokerMessage } from './message.js';
+import { Queue, type QueueEnvironment, type QueuePersistence } from './queue.js';
+import { Topic, TopicSubscription } from './topic.js';
+import { isWildcard, matchesWildcard } from './wildcard.js';
+
+export interface RouterOptions {
+  brokerName: string;
+  policy: DestinationPolicy;
+  store: MessageStore;
+  logger: Logger;
+  /** Broker-unique ids (durable subscription incarnations). */
+  newId: (kind: string) => string;
+}
+
+export interface DurableOptions {
+  clientId: string;
+  subscriptionName: string;
+  selector?: string | undefined;
+  noLocal?: boolean | undefined;
+}
+
+/** An acknowledgement waiting for its transaction's commit. */
+export interface PendingAck {
+  source: Queue;
+  message: BrokerMessage;
+}
+
+/**
+ * The broker's destinations: creates queues and topics on first use, routes
+ * messages to them, keeps subscriptions (durable ones too) and the dead letter
+ * queue. Knows nothing of STOMP or of sockets.
+ */
+export class MessageRouter implements QueueEnvironment {
+  readonly queues = new Map<string, Queue>();
+  readonly topics = new Map<string, Topic>();
+  readonly durableSubscriptions = new Map<string, TopicSubscription>();
+  private readonly wildcardQueueConsumers = new Map<Consumer, Destination>();
+  private readonly wildcardTopicSubscriptions = new Set<TopicSubscription>();
+  readonly store: MessageStore;
+  readonly policy: DestinationPolicy;
+  private readonly logger: Logger;
+  private readonly newId: (kind: string) => string;
+  private memoryUsage = 0;
+  private readonly memoryWaiters = new Set<() => void>();
+  /** Live temporary destinations, by key, with the connection that owns each. */
+  readonly temporaries = new Map<string, string>();
+
+  constructor(options: RouterOptions) {
+    this.store = options.store;
+    this.policy = options.policy;
+    this.logger = options.logger;
+    this.newId = options.newId;
+  }
+
+  get prioritizedMessages(): boolean {
+    return this.policy.prioritizedMessages;
+  }
+
+  get maximumRedeliveries(): number {
+    return this.policy.maximumRedeliveries;
+  }
+
+  get redeliveryAffinity(): number {
+    return this.policy.networkRedeliveryAffinity;
+  }
+
+  // ---- memory limit (producer flow control) ----
+
+  memoryChanged(delta: number): void {
+    this.memoryUsage += delta;
+    if (delta < 0 && this.memoryWaiters.size > 0 && !this.memoryFull(0.7)) {
+      const waiters = [...this.memoryWaiters];
+      this.memoryWaiters.clear();
+      for (const resume of waiters) resume();
+    }
+  }
+
+  /** True when pending messages hold more than `fraction` of the memory limit. */
+  memoryFull(fraction = 1): boolean {
+    return this.policy.memoryLimit > 0 && this.memoryUsage > this.policy.memoryLimit * fraction;
+  }
+
+  /** Runs `resume` once memory use falls back under 70% of the limit. */
+  whenMemoryAvailable(resume: () => void): void {
+    this.memoryWaiters.add(resume);
+  }
+
+  get memoryInUse(): number {
+    return this.memoryUsage;
+  }
+
+  // ---- destinations ----
+
+  queue(dest: Destination, recorded = false): Queue {
+    let q = this.queues.get(dest.key);
+    if (!q) {
+      q = new Queue(dest, this, dest.temporary ? null : this.queuePersistence(dest));
+      this.queues.set(dest.key, q);
+      if (!dest.temporary && !recorded) this.store.write({ op: 'add-destination', destination: dest.key });
+      for (const [consumer, pattern] of this.wildcardQueueConsumers) {
+        if (matchesWildcard(pattern.name, dest.name)) q.addConsumer(consumer);
+      }
+    }
+    return q;
+  }
+
+  topic(dest: Destination): Topic {
+    let t = this.topics.get(dest.key);
+    if (!t) {
+      t = new Topic(dest);
+      this.topics.set(dest.key, t);
+    }
+    return t;
+  }
+
+  /** Removes a destination and everything pending on it (temporary destinations, admin). */
+  removeDestination(dest: Destination): void {
+    if (dest.type === 'queue') {
+      const q = this.queues.get(dest.key);
+      if (!q) return;
+      q.purge();
+      this.queues.delete(dest.key);
+    } else {
+      this.topics.delete(dest.key);
+    }
+    if (!dest.temporary) this.store.write({ op: 'remove-destination', destination: dest.key });
+  }
+
+  private queuePersistence(dest: Destination): QueuePersistence {
+    return {
+      addOp: (m) => ({ op: 'add', destination: dest.key, message: m }),
+      removeOp: (m) => ({ op: 'remove', destination: dest.key, messageId: m.id }),
+      dispatchedOp: (m, consumer) => ({ op: 'dispatched', destination: dest.key, messageId: m.id, consumer }),
+    };
+  }
+
+  // ---- sending ----
+
+  /** Routes one message; `done` runs once it is stored (at once for non-persistent messages). */
+  send(m: BrokerMessage, done?: WriteCallback): void {
+    if (m.destination.type === 'queue') this.queue(m.destination).enqueue(m, done);
+    else this.publish(m, done);
+  }
+
+  private publish(m: BrokerMessage, done?: WriteCallback): void {
+    const topic = this.topic(m.destination);
+    const targets = this.matchingSubscriptions(topic, m);
+    topic.stats.enqueued++;
+    topic.remember(m, this.policy.retroactiveMessages);
+    const op = this.topicAddOp(m, targets);
+    if (op) this.store.write(op, done);
+    else done?.();
+    this.deliverToSubscriptions(m, targets);
+  }
+
+  private matchingSubscriptions(topic: Topic, m: BrokerMessage): TopicSubscription[] {
+    const targets: TopicSubscription[] = [];
+    for (const sub of topic.subscriptions) if (sub.filter(m)) targets.push(sub);
+    for (const sub of this.wildcardTopicSubscriptions) {
+      if (matchesWildcard(sub.destination.name, m.destination.name) && sub.filter(m)) targets.push(sub);
+    }
+    return targets;
+  }
+
+  /** One record for a persistent topic message, naming the durable subscriptions that must keep it. */
+  private topicAddOp(m: BrokerMessage, targets: TopicSubscription[]): StoreOp | null {
+    if (!m.persistent || m.destination.temporary) return null;
+    const keys = targets.filter((s) => s.durable).map((s) => s.durable!.id);
+    return keys.length > 0 ? { op: 'add', destination: m.destination.key, message: m, subscriptions: keys } : null;
+  }
+
+  private deliverToSubscriptions(m: BrokerMessage, targets: TopicSubscription[]): void {
+    if (targets.length > 1) m.shared = true;
+    for (const sub of targets) sub.queue.enqueueStored(m);
+  }
+
+  /** Applies a transaction: its sends and acks are stored in one all-or-nothing batch, then take effect. */
+  commit(transactionId: string, sends: readonly BrokerMessage[], acks: readonly PendingAck[], done: WriteCallback): void {
+    const ops: StoreOp[] = [];
+    const deliveries: Array<() => void> = [];
+    for (const m of sends) {
+      if (m.destination.type === 'queue') {
+        const q = this.queue(m.destination);
+        const op = q.addOp(m);
+        if (op) ops.push(op);
+        deliveries.push(() => q.enqueueStored(m));
+      } else {
+        const topic = this.topic(m.destination);
+        const targets = this.matchingSubscriptions(topic, m);
+        const op = this.topicAddOp(m, targets);
+        if (op) ops.push(op);
+        deliveries.push(() => {
+          topic.stats.enqueued++;
+          topic.remember(m, this.policy.retroactiveMessages);
+          this.deliverToSubscriptions(m, targets);
+        });
+      }
+    }
+    for (const ack of acks) {
+      const op = ack.source.removeOp(ack.message);
+      if (op) ops.push(op);
+    }
+    const apply = (err?: Error) => {
+      if (err) return done(err);
+      for (const deliver of deliveries) deliver();
+      for (const ack of acks) ack.source.acknowledge(ack.message, true);
+      done();
+    };
+    if (ops.length === 0) apply();
+    else this.store.commit(transactionId, ops, apply);
+  }
+
+  // ---- queue consumers ----
+
+  addQueueConsumer(dest: Destination, consumer: Consumer): void {
+    if (isWildcard(dest.name)) {
+      this.wildcardQueueConsumers.set(consumer, dest);
+      for (const q of this.queues.values()) {
+        if (!q.destination.temporary && matchesWildcard(dest.name, q.destination.name)) q.addConsumer(consumer);
+      }
+      return;
+    }
+    this.queue(dest).addConsumer(consumer);
+  }
+
+  /** Detaches a consumer from every queue it consumes; its unacknowledged messages go back to their queues. */
+  removeQueueConsumer(dest: Destination, consumer: Consumer, unacknowledged: ReadonlyMap<Queue, BrokerMessage[]>): void {
+    if (isWildcard(dest.name)) {
+      this.wildcardQueueConsumers.delete(consumer);
+      for (const q of this.queues.values()) if (q.consumerList.includes(consumer)) q.removeConsumer(consumer, unacknowledged.get(q));
+      return;
+    }
+    this.queues.get(dest.key)?.removeConsumer(consumer, unacknowledged.get(this.queue(dest)));
+  }
+
+  /** Dispatches the queues a consumer is on (after its transport drained). */
+  redispatch(dest: Destination, consumer: Consumer): void {
+    if (!isWildcard(dest.name)) {
+      this.queues.get(dest.key)?.dispatch();
+      return;
+    }
+    for (const q of this.queues.values()) if (q.consumerList.includes(consumer)) q.dispatch();
+  }
+
+  /** Whether a message published to this topic would reach anyone. */
+  hasSubscribers(dest: Destination): boolean {
+    if ((this.topics.get(dest.key)?.subscriptions.size ?? 0) > 0) return true;
+    for (const sub of this.wildcardTopicSubscriptions) if (matchesWildcard(sub.destination.name, dest.name)) return true;
+    return false;
+  }
+
+  // ---- topic subscriptions ----
+
+  /** A plain (non-durable) subscription: lives as long as its consumer. */
+  subscribeTopic(dest: Destination, consumer: Consumer, filter: (m: BrokerMessage) => boolean): TopicSubscription {
+    const sub = new TopicSubscription(dest, new Queue(dest, this, null), filter, null);
+    this.attach(sub);
+    sub.consumer = consumer;
+    sub.queue.addConsumer(consumer);
+    return sub;
+  }
+
+  /** Messages the topic kept for `activemq.retroactive` subscribers. */
+  recentMessages(dest: Destination): readonly BrokerMessage[] {
+    return this.topics.get(dest.key)?.recent ?? [];
+  }
+
+  /**
+   * Activates a durable subscription, creating it if needed. A subscription
+   * with the same client id and name but another topic, selector or noLocal is
+   * replaced (its pending messages are dropped), as in ActiveMQ.
+   */
+  subscribeDurable(dest: Destination, consumer: Consumer, options: DurableOptions, filter: (m: BrokerMessage) => boolean): TopicSubscription {
+    const key = `${options.clientId}:${options.subscriptionName}`;
+    let sub = this.durableSubscriptions.get(key);
+    if (sub?.consumer) {
+      throw protocolError('STOMP_DURABLE_IN_USE', options.clientId, options.subscriptionName);
+    }
+    const record: DurableSubscriptionRecord = {
+      id: this.newId('d'),
+      key,
+      clientId: options.clientId,
+      subscriptionName: options.subscriptionName,
+      destination: dest.key,
+      selector: options.selector,
+      noLocal: options.noLocal,
+    };
+    if (sub && !sameSubscription(sub.durable!, record)) {
+      this.removeDurable(options.clientId, options.subscriptionName);
+      sub = undefined;
+    }
+    if (!sub) {
+      sub = this.createDurable(record, filter);
+      this.store.write({ op: 'add-subscription', subscription: record });
+    }
+    sub.consumer = consumer;
+    sub.queue.addConsumer(consumer);
+    return sub;
+  }
+
+  private createDurable(record: DurableSubscriptionRecord, filter: (m: BrokerMessage) => boolean): TopicSubscription {
+    const dest = destinationFromKey(record.destination);
+    const persistence: QueuePersistence = {
+      addOp: () => null,
+      removeOp: (m) => ({ op: 'remove', destination: m.destination.key, messageId: m.id, subscription: record.id }),
+      dispatchedOp: (m, consumer) => ({ op: 'dispatched', destination: m.destination.key, messageId: m.id, subscription: record.id, consumer }),
+    };
+    const sub = new TopicSubscription(dest, new Queue(dest, this, persistence), filter, record);
+    this.durableSubscriptions.set(record.key, sub);
+    this.attach(sub);
+    return sub;
+  }
+
+  /** The consumer leaves. A plain subscription ends; a durable one keeps collecting messages. */
+  unsubscribeTopic(sub: TopicSubscription, unacknowledged: readonly BrokerMessage[]): void {
+    const consumer = sub.consumer;
+    sub.consumer = null;
+    if (consumer) sub.queue.removeConsumer(consumer, sub.durable ? unacknowledged : []);
+    if (!sub.durable) {
+      this.detach(sub);
+      sub.queue.purge();
+    }
+  }
+
+  /** Deletes a durable subscription and its pending messages. Refused while a consumer is attached. */
+  removeDurable(clientId: string, subscriptionName: string): boolean {
+    const key = `${clientId}:${subscriptionName}`;
+    const sub = this.durableSubscriptions.get(key);
+    if (!sub) return false;
+    if (sub.consumer) throw protocolError('STOMP_DURABLE_IN_USE', clientId, subscriptionName);
+    this.durableSubscriptions.delete(key);
+    this.detach(sub);
+    sub.queue.purge();
+    this.store.write({ op: 'remove-subscription', destination: sub.destination.key, id: sub.durable!.id });
+    return true;
+  }
+
+  private attach(sub: TopicSubscription): void {
+    if (isWildcard(sub.destination.name)) this.wildcardTopicSubscriptions.add(sub);
+    else this.topic(sub.destination).subscriptions.add(sub);
+  }
+
+  private detach(sub: TopicSubscription): void {
+    if (isWildcard(sub.destination.name)) this.wildcardTopicSubscriptions.delete(sub);
+    else this.topics.get(sub.destination.key)?.subscriptions.delete(sub);
+  }
+
+  // ---- dead letters and expiry ----
+
+  deadLetter(_queue: Queue, m: BrokerMessage, reason: string): void {
+    if (!m.persistent && !this.policy.processNonPersistent) {
+      this.logger.debug({ messageId: m.id, destination: stompName(m.destination), reason }, 'Non-persistent message dropped instead of dead-lettered');
+      return;
+    }
+    const dlq = this.deadLetterQueueFor(m.destination);
+    if (dlq.key === m.destination.key) {
+      this.logger.warn({ messageId: m.id, reason }, 'Message dropped: it failed in the dead letter queue itself');
+      return;
+    }
+    const copy = m.with({
+      destination: dlq,
+      expiration: 0,
+      redeliveryCounter: 0,
+      brokerHeaders: { ...m.brokerHeaders, 'original-destination': m.brokerHeaders?.['original-destination'] ?? stompName(m.destination), dlqDeliveryFailureCause: reason },
+    });
+    this.queue(dlq).enqueue(copy);
+  }
+
+  expired(queue: Queue, m: BrokerMessage): void {
+    if (this.policy.processExpired) this.deadLetter(queue, m, 'Message expired');
+  }
+
+  deadLetterQueueFor(dest: Destination): Destination {
+    if (this.policy.deadLetterStrategy === 'shared') return destination('queue', SHARED_DLQ);
+    const prefix = dest.type === 'queue' ? this.policy.deadLetterQueuePrefix : this.policy.deadLetterTopicPrefix;
+    return destination('queue', prefix + dest.name);
+  }
+
+  /** ActiveMQ's periodic expiry sweep over pending messages. */
+  expireSweep(now = Date.now()): void {
+    for (const q of this.queues.values()) q.expirePending(now);
+    for (const sub of this.durableSubscriptions.values()) sub.queue.expirePending(now);
+  }
+
+  // ---- recovery ----
+
+  /** Rebuilds destinations, queue contents and durable subscriptions from the store; returns the messages recovered. */
+  recover(state: RecoveredState, filterFor: (record: DurableSubscriptionRecord) => (m: BrokerMessage) => boolean): number {
+    let count = 0;
+    for (const key of state.destinations) {
+      const dest = destinationFromKey(key);
+      if (dest.type === 'queue') this.queue(dest, true);
+      else this.topic(dest);
+    }
+    for (const [key, stored] of state.queues) {
+      const dest = destinationFromKey(key);
+      const q = this.queue(dest, true);
+      const until = Date.now() + this.policy.networkRedeliveryAffinity;
+      for (const s of stored) {
+        const m = fromStored(s, dest);
+        q.enqueueStored(m);
+        // It may have reached that broker before the crash: keep it for that broker for a while.
+        if (s.dispatchedTo && this.policy.networkRedeliveryAffinity > 0) q.reserveFor([m], s.dispatchedTo, until);
+        count++;
+      }
+    }
+    for (const { record, pending } of state.subscriptions) {
+      const sub = this.createDurable(record, filterFor(record));
+      for (const p of pending) {
+        sub.queue.enqueueStored(fromStored(p.message, destinationFromKey(p.destination)));
+        count++;
+      }
+    }
+    return count;
+  }
+}
+
+function sameSubscription(a: DurableSubscriptionRecord, b: DurableSubscriptionRecord): boolean {
+  return a.destination === b.destination && (a.selector ?? '') === (b.selector ?? '') && !!a.noLocal === !!b.noLocal;
+}
+
+function fromStored(s: StoredMessage, dest: Destination): BrokerMessage {
+  return new BrokerMessage({
+    id: s.id,
+    destination: dest,
+    headers: s.headers,
+    body: s.body,
+    persistent: true,
+    priority: s.priority,
+    expiration: s.expiration,
+    timestamp: s.timestamp,
+    brokerPath: s.brokerPath,
+    redeliveryCounter: s.redeliveryCounter,
+    brokerHeaders: s.brokerHeaders,
+    bodyShared: true,
+  });
+}

@@ -1,0 +1,403 @@
+/**
+ * The STOMP protocol state machine for one client: bytes in through its Link,
+ * frames to the handler for their command (./handlers), broker deliveries out
+ * as MESSAGE frames (./message-frame). It knows nothing of sockets, and of
+ * other brokers only what a registered PeerProtocol tells it.
+ */
+import type { Logger } from '../../config/logger.js';
+import { type AmqSimError, ProtocolError, protocolError } from '../../errors.js';
+import { createHeaders, encodeFrame, escapeHeaderValue, type Frame, FrameParser, HEART_BEAT, type HeartBeat, type ParserLimits, type StompVersion } from '../../stomp/index.js';
+import { HeartBeats } from '../../transport/heart-beat.js';
+import { BACKLOG_HIGH_WATER, type Link } from '../../transport/link.js';
+import type { Advisories } from '../advisories.js';
+import { type Destination, destination, type StompNameResolver } from '../core/destination.js';
+import type { IdGenerator } from '../core/ids.js';
+import type { BrokerMessage } from '../core/message.js';
+import type { MessageRouter } from '../core/router.js';
+import { handleAck } from './handlers/ack.js';
+import { handleConnect } from './handlers/connect.js';
+import { handleSend } from './handlers/send.js';
+import { closeSubscription, handleSubscribe, handleUnsubscribe } from './handlers/subscribe.js';
+import { handleAbort, handleBegin, handleCommit, rollback } from './handlers/transaction.js';
+import { destinationLine, messageFrameHead } from './message-frame.js';
+import type { PeerProtocol, PeerSession } from './peer.js';
+import type { StompSubscription } from './subscription.js';
+import type { Transaction } from './transaction.js';
+
+export interface ConnectionOptions {
+  /** ActiveMQ `transport.hbGracePeriodMultiplier`: the read-check period is the client's interval × this. */
+  hbGracePeriodMultiplier: number;
+  /** ActiveMQ `transport.defaultHeartBeat`: used when CONNECT has no heart-beat header. */
+  defaultHeartBeat: HeartBeat;
+  /** ActiveMQ `transport.connectAttemptTimeout`: a connection that has not sent CONNECT by then is closed. */
+  connectAttemptTimeout: number;
+  /** A frame that receives no byte for this long is abandoned: ERROR, then close. */
+  partialFrameTimeout: number;
+  limits: ParserLimits;
+}
+
+/** What a connection needs from its broker. */
+export interface ConnectionContext {
+  readonly brokerName: string;
+  readonly server: string;
+  readonly router: MessageRouter;
+  readonly advisories: Advisories;
+  readonly ids: IdGenerator;
+  readonly logger: Logger;
+  /** Selector compiler; throws with a message naming the position of a problem. */
+  compileSelector(text: string): (m: BrokerMessage) => boolean;
+  /** Registers a client id; throws ProtocolError if another connection holds it. */
+  claimClientId(clientId: string, connection: StompConnection): void;
+  connectionClosed(connection: StompConnection): void;
+  /** Kinds of peers (network bridges) that extensions taught the broker. */
+  readonly peerProtocols: readonly PeerProtocol[];
+}
+
+type State = 'connecting' | 'connected' | 'closing' | 'closed';
+
+/** The ERROR frame's header with the catalogue code. */
+export const ERROR_CODE_HEADER = 'error-code';
+
+export class StompConnection implements StompNameResolver {
+  readonly connectionId: string;
+  readonly connectedAt = Date.now();
+  readonly stats = { messagesIn: 0, messagesOut: 0 };
+
+  // Session state, shared with the frame handlers in ./handlers.
+  version: StompVersion = '1.0';
+  state: State = 'connecting';
+  clientId: string | undefined;
+  readonly parser: FrameParser;
+  readonly subscriptions = new Map<string, StompSubscription>();
+  /** Subscriptions by their index, which 1.2 ack ids carry. */
+  readonly subscriptionsByIndex = new Map<number, StompSubscription>();
+  subscriptionSequence = 0;
+  readonly transactions = new Map<string, Transaction>();
+  readonly temporaries = new Map<string, { destination: Destination; created: string }>();
+  /** Destinations this connection has sent to (for producer advisories). */
+  readonly producedTo = new Map<string, Destination>();
+  /** Set when the other end is a peer (another broker's bridge). */
+  peer: PeerSession | null = null;
+  announced = false;
+  lastSendDestinations: { header: string; destinations: Destination[] } | null = null;
+
+  private blocked = false;
+  private readPaused = false;
+  private heartBeats: HeartBeats | null = null;
+  private connectTimer: NodeJS.Timeout | null;
+  private partialFrameTimer: NodeJS.Timeout | null = null;
+  private lastReadAt = Date.now();
+  // Receipts wait for the store writes issued before them.
+  private writesIssued = 0;
+  private writesDone = 0;
+  private readonly afterWrites: Array<{ after: number; run: () => void }> = [];
+
+  constructor(
+    private readonly link: Link,
+    readonly ctx: ConnectionContext,
+    readonly options: ConnectionOptions,
+  ) {
+    this.connectionId = ctx.ids.next('c');
+    this.parser = new FrameParser((frame) => this.onFrame(frame), options.limits);
+    this.connectTimer = setTimeout(
+      () => this.fail(protocolError('STOMP_CONNECT_TIMEOUT').withDetail(`No CONNECT within ${options.connectAttemptTimeout} ms`)),
+      options.connectAttemptTimeout,
+    );
+    link.start({ data: (chunk) => this.onData(chunk), drain: () => this.onDrain(), closed: () => this.onClosed() });
+  }
+
+  get remoteAddress(): string {
+    return this.link.remoteAddress;
+  }
+
+  /** `stomp`, `ws` or `memory`: the transport it came by. */
+  get transport(): string {
+    return this.link.scheme;
+  }
+
+  get writable(): boolean {
+    return !this.blocked;
+  }
+
+  // ---- input ----
+
+  private onData(chunk: Buffer): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    this.heartBeats?.read();
+    this.lastReadAt = Date.now();
+    try {
+      this.parser.push(chunk);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.watchPartialFrame();
+    this.applyFlowControl();
+  }
+
+  private onFrame(frame: Frame): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    try {
+      this.handle(frame);
+    } catch (err) {
+      this.fail(err, frame.headers.receipt);
+    }
+  }
+
+  private handle(frame: Frame): void {
+    const command = frame.command;
+    if (this.state === 'connecting') {
+      if (command === 'CONNECT' || command === 'STOMP') return handleConnect(this, frame);
+      throw protocolError('STOMP_NOT_CONNECTED').withDetail(`Received ${command} before CONNECT`);
+    }
+    switch (command) {
+      case 'SEND':
+        return handleSend(this, frame);
+      case 'SUBSCRIBE':
+        return handleSubscribe(this, frame);
+      case 'UNSUBSCRIBE':
+        return handleUnsubscribe(this, frame);
+      case 'ACK':
+        return handleAck(this, frame, false);
+      case 'NACK':
+        if (this.version === '1.0') throw protocolError('STOMP_NACK_V10');
+        return handleAck(this, frame, true);
+      case 'BEGIN':
+        return handleBegin(this, frame);
+      case 'COMMIT':
+        return handleCommit(this, frame);
+      case 'ABORT':
+        return handleAbort(this, frame);
+      case 'DISCONNECT':
+        return this.onDisconnect(frame);
+      case 'CONNECT':
+      case 'STOMP':
+        throw protocolError('STOMP_ALREADY_CONNECTED');
+      default:
+        throw protocolError('STOMP_UNKNOWN_COMMAND', command);
+    }
+  }
+
+  /** CONNECT was accepted: the connect handler hands over the negotiated version and heart-beats. */
+  connected(version: StompVersion, heartBeat: HeartBeat, replyHeaders: Record<string, string>): void {
+    this.version = version;
+    this.parser.version = version;
+    this.state = 'connected';
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    this.connectTimer = null;
+    this.writeFrame({ command: 'CONNECTED', headers: createHeaders(replyHeaders), body: Buffer.alloc(0) }, false);
+    // As ActiveMQ: read with the client's send interval (× the grace multiplier), write at its receive interval.
+    const readCheck = heartBeat.send * Math.max(1, this.options.hbGracePeriodMultiplier);
+    if (heartBeat.send > 0 || heartBeat.receive > 0) {
+      this.heartBeats = new HeartBeats({
+        sendEvery: heartBeat.receive,
+        silenceLimit: Math.round(2 * readCheck),
+        beat: () => this.link.write(HEART_BEAT),
+        dead: (ms) => {
+          this.ctx.logger.info({ connection: this.connectionId, remote: this.remoteAddress, silentMs: ms }, `Channel was inactive for too (>${Math.round(2 * readCheck)}) long: ${this.remoteAddress}`);
+          this.close();
+        },
+      });
+    }
+  }
+
+  private watchPartialFrame(): void {
+    if (!this.parser.midFrame || this.partialFrameTimer) return;
+    const check = (): void => {
+      this.partialFrameTimer = null;
+      if (!this.parser.midFrame || this.state === 'closed') return;
+      // While flow control holds the socket, the missing bytes are ours to read, not the client's to send.
+      if (this.readPaused) this.lastReadAt = Date.now();
+      const idle = Date.now() - this.lastReadAt;
+      if (idle >= this.options.partialFrameTimeout) {
+        this.fail(protocolError('STOMP_INCOMPLETE_FRAME').withDetail(`A frame was started and no byte of it arrived for ${this.options.partialFrameTimeout} ms`));
+        return;
+      }
+      this.partialFrameTimer = setTimeout(check, this.options.partialFrameTimeout - idle);
+    };
+    this.partialFrameTimer = setTimeout(check, this.options.partialFrameTimeout);
+  }
+
+  /** The connection's own temporary destination for `/temp-queue/NAME` or `/temp-topic/NAME`. */
+  temporary(type: 'queue' | 'topic', name: string): Destination {
+    const created = `/temp-${type}/${name}`;
+    let t = this.temporaries.get(created);
+    if (!t) {
+      t = { destination: destination(type, `${this.connectionId}:${name}`, true), created };
+      this.temporaries.set(created, t);
+      this.ctx.router.temporaries.set(t.destination.key, this.connectionId);
+    }
+    return t.destination;
+  }
+
+  // ---- DISCONNECT and close ----
+
+  private onDisconnect(frame: Frame): void {
+    const receipt = frame.headers.receipt;
+    this.state = 'closing';
+    this.release();
+    if (receipt !== undefined) {
+      this.whenWritten(() => {
+        this.writeFrame({ command: 'RECEIPT', headers: createHeaders({ 'receipt-id': receipt }), body: Buffer.alloc(0) });
+        this.link.end();
+      });
+    } else {
+      this.link.end();
+    }
+  }
+
+  /** Closes without a word (heart-beat timeout, broker shutdown). */
+  close(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closing';
+    this.release();
+    this.link.end();
+  }
+
+  /** Tells the client what went wrong in an ERROR frame, then closes. */
+  fail(err: unknown, receiptId?: string): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    let error: AmqSimError;
+    if (err instanceof ProtocolError) error = err;
+    else {
+      this.ctx.logger.error({ err, connection: this.connectionId }, 'Internal error while handling a frame');
+      error = protocolError('STOMP_INTERNAL').withDetail(err instanceof Error ? err.message : String(err));
+    }
+    const message = error.message;
+    this.ctx.logger.warn({ connection: this.connectionId, remote: this.remoteAddress, code: error.code, reason: message }, `Transport Connection to: ${this.remoteAddress} failed: ${message}`);
+    const headers: Record<string, string> = { message, [ERROR_CODE_HEADER]: error.code, 'content-type': 'text/plain' };
+    if (receiptId !== undefined) headers['receipt-id'] = receiptId;
+    this.writeFrame({ command: 'ERROR', headers: createHeaders(headers), body: Buffer.from((error.detail ?? message) + '\n') });
+    this.state = 'closing';
+    this.release();
+    this.link.end();
+  }
+
+  private onClosed(): void {
+    if (this.state === 'closed') return;
+    if (this.state !== 'closing') this.release();
+    this.state = 'closed';
+  }
+
+  /** Gives back everything the connection held: transactions, subscriptions, temporary destinations, timers. */
+  private release(): void {
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    if (this.partialFrameTimer) clearTimeout(this.partialFrameTimer);
+    this.connectTimer = this.partialFrameTimer = null;
+    this.heartBeats?.stop();
+    if (this.readPaused) this.link.resumeReading();
+    for (const tx of this.transactions.values()) rollback(tx);
+    this.transactions.clear();
+    for (const sub of [...this.subscriptions.values()]) closeSubscription(this, sub);
+    for (const { destination: dest } of this.temporaries.values()) {
+      this.ctx.router.temporaries.delete(dest.key);
+      this.ctx.router.removeDestination(dest);
+    }
+    this.temporaries.clear();
+    for (const dest of this.producedTo.values()) this.ctx.advisories.producerRemoved(dest, this.connectionId);
+    this.producedTo.clear();
+    if (this.announced) this.ctx.advisories.connectionRemoved(this.connectionId);
+    this.peer?.closed();
+    this.ctx.connectionClosed(this);
+  }
+
+  // ---- output ----
+
+  sendMessage(sub: StompSubscription, m: BrokerMessage, ackId: string): void {
+    const escape = this.version !== '1.0';
+    const head = messageFrameHead(m, {
+      subscriptionLine: sub.headerLine(escape),
+      destinationLine: this.destinationLine(m, escape),
+      ackId,
+      escape,
+      properties: sub.settings.peer?.properties,
+    });
+    this.stats.messagesOut++;
+    this.heartBeats?.written();
+    this.link.writeFrame(head, m.body);
+    if (!this.blocked && this.link.backlog > BACKLOG_HIGH_WATER) this.blocked = true;
+  }
+
+  /** The destination header line; a connection's own temporary destinations keep the name it created them with. */
+  private destinationLine(m: BrokerMessage, escape: boolean): string {
+    if (m.destination.temporary) {
+      for (const t of this.temporaries.values()) {
+        if (t.destination.key === m.destination.key) return `destination:${escape ? escapeHeaderValue(t.created) : t.created}\n`;
+      }
+    }
+    return destinationLine(m, escape);
+  }
+
+  writeFrame(frame: Frame, contentLength = true): void {
+    this.heartBeats?.written();
+    this.link.write(encodeFrame(frame, this.version, { contentLength }));
+    if (!this.blocked && this.link.backlog > BACKLOG_HIGH_WATER) this.blocked = true;
+  }
+
+  private onDrain(): void {
+    if (!this.blocked) return;
+    this.blocked = false;
+    for (const sub of this.subscriptions.values()) {
+      if (sub.topicSubscription) sub.topicSubscription.queue.dispatch();
+      else this.ctx.router.redispatch(sub.settings.destination, sub);
+    }
+  }
+
+  /** Producer flow control: stop reading while the broker's memory limit is exceeded. */
+  private applyFlowControl(): void {
+    if (this.readPaused || !this.ctx.router.memoryFull()) return;
+    this.readPaused = true;
+    this.heartBeats?.pauseReading(true);
+    this.link.pauseReading();
+    this.ctx.router.whenMemoryAvailable(() => {
+      if (!this.readPaused) return;
+      this.readPaused = false;
+      this.heartBeats?.pauseReading(false);
+      this.link.resumeReading();
+    });
+  }
+
+  // ---- receipts ----
+
+  /** A callback for a store write this connection issued: the receipts after it wait for it. */
+  trackWrite(): (err?: Error) => void {
+    const seq = ++this.writesIssued;
+    return (err) => {
+      if (err) {
+        this.fail(protocolError('STOMP_STORE_FAILED').withDetail(err.message));
+        return;
+      }
+      if (seq > this.writesDone) this.writesDone = seq;
+      while (this.afterWrites.length > 0 && this.afterWrites[0].after <= this.writesDone) this.afterWrites.shift()!.run();
+    };
+  }
+
+  /** Runs `run` once every store write this connection issued so far is durable. */
+  whenWritten(run: () => void): void {
+    if (this.afterWrites.length === 0 && this.writesDone === this.writesIssued) run();
+    else this.afterWrites.push({ after: this.writesIssued, run });
+  }
+
+  receipt(receiptId: string | undefined): void {
+    if (receiptId === undefined) return;
+    this.whenWritten(() => {
+      if (this.state === 'closed') return;
+      this.writeFrame({ command: 'RECEIPT', headers: createHeaders({ 'receipt-id': receiptId }), body: Buffer.alloc(0) });
+    });
+  }
+
+  describe(): Record<string, unknown> {
+    return {
+      connectionId: this.connectionId,
+      remoteAddress: this.remoteAddress,
+      transport: this.transport,
+      clientId: this.clientId,
+      version: this.version,
+      subscriptions: this.subscriptions.size,
+      messagesIn: this.stats.messagesIn,
+      messagesOut: this.stats.messagesOut,
+      connectedAt: new Date(this.connectedAt).toISOString(),
+    };
+  }
+}
+

@@ -1,0 +1,87 @@
+import { protocolError } from '../../../errors.js';
+import type { Frame } from '../../../stomp/index.js';
+import { type Destination, parseStompDestination, parseStompDestinations, stompName } from '../../core/destination.js';
+import { BrokerMessage, DEFAULT_PRIORITY, type Headers } from '../../core/message.js';
+import type { StompConnection } from '../connection.js';
+import type { PeerMessage } from '../peer.js';
+import { transactionFor } from './transaction.js';
+
+/** SEND headers the broker interprets itself; the rest travel with the message as sent. */
+const CONTROL_HEADERS = new Set(['destination', 'receipt', 'transaction', 'content-length', 'persistent', 'priority', 'expires', 'message-id', 'timestamp', 'redelivered', 'JMSXDeliveryCount', 'subscription', 'ack']);
+
+export function handleSend(c: StompConnection, frame: Frame): void {
+  const h = frame.headers;
+  const destHeader = h.destination;
+  if (destHeader === undefined || destHeader === '') throw protocolError('STOMP_SEND_NO_DESTINATION');
+  const destinations = resolveDestinations(c, destHeader);
+  const tx = transactionFor(c, h.transaction);
+  const reserved = c.ctx.peerProtocols;
+  const userHeaders: Headers = Object.create(null);
+  for (const k in h) if (!CONTROL_HEADERS.has(k)) userHeaders[k] = h[k];
+  for (const p of reserved) for (const k of p.reservedHeaders) delete userHeaders[k];
+  const replyTo = userHeaders['reply-to'];
+  if (replyTo !== undefined && replyTo.startsWith('/temp-')) {
+    try {
+      userHeaders['reply-to'] = stompName(parseStompDestination(replyTo, c));
+    } catch {
+      /* an odd reply-to travels as it was sent */
+    }
+  }
+  let identity: PeerMessage;
+  const fromPeer = c.peer?.received(h);
+  if (fromPeer === 'duplicate') {
+    c.receipt(h.receipt);
+    return;
+  }
+  if (fromPeer) identity = fromPeer;
+  else {
+    identity = {
+      id: c.ctx.ids.next('m'),
+      persistent: h.persistent === 'true',
+      priority: parsePriority(h.priority),
+      expiration: parseExpiration(h.expires),
+      timestamp: Date.now(),
+      brokerPath: [],
+      redeliveryCounter: 0,
+    };
+  }
+  c.stats.messagesIn++;
+  for (const dest of destinations) {
+    if (dest.temporary && !c.ctx.router.temporaries.has(dest.key)) throw protocolError('STOMP_DELETED_TEMPORARY', stompName(dest));
+    const message = new BrokerMessage({ ...identity, destination: dest, headers: userHeaders, body: frame.body, producerId: c.connectionId });
+    if (tx) {
+      message.compact();
+      tx.sends.push(message);
+    } else if (identity.persistent) c.ctx.router.send(message, c.trackWrite());
+    else c.ctx.router.send(message);
+  }
+  c.receipt(h.receipt);
+}
+
+function resolveDestinations(c: StompConnection, header: string): Destination[] {
+  // Producers repeat their destination: the last one parsed is kept.
+  const last = c.lastSendDestinations;
+  if (last?.header === header) return last.destinations;
+  const destinations = parseStompDestinations(header, c);
+  c.lastSendDestinations = { header, destinations };
+  for (const dest of destinations) {
+    if (c.producedTo.has(dest.key)) continue;
+    c.producedTo.set(dest.key, dest);
+    c.ctx.advisories.producerAdded(dest, c.connectionId);
+  }
+  return destinations;
+}
+
+function parsePriority(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_PRIORITY;
+  const n = Number.parseInt(value, 10);
+  if (!Number.isFinite(n)) throw protocolError('STOMP_INVALID_HEADER', 'priority', value);
+  return Math.min(9, Math.max(0, n));
+}
+
+function parseExpiration(value: string | undefined): number {
+  if (value === undefined || value === '') return 0;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw protocolError('STOMP_INVALID_HEADER', 'expires', value);
+  return Math.floor(n);
+}

@@ -1,0 +1,162 @@
+/**
+ * Pull, on duplex bridges: for this broker's own consumers, the bridge
+ * subscribes on the remote broker as a network consumer, stores what it
+ * receives here, and only then ACKs it there (cumulatively, in order).
+ */
+import type { ConsumerDescription } from '../../broker/advisories.js';
+import { type Destination, parseStompDestination, stompName } from '../../broker/core/destination.js';
+import { BrokerMessage, type Headers } from '../../broker/core/message.js';
+import type { Frame } from '../../stomp/index.js';
+import { bridged } from '../connector-config.js';
+import { decodeMeta, META_HEADER, NETWORK_CONSUMER_HEADER, type NetworkConsumerSpec, type NetworkDuplicates, redeliveryCount } from '../protocol.js';
+import type { BridgeContext } from './context.js';
+
+/** Headers of a MESSAGE that are the broker's, not the sender's. */
+const MESSAGE_HEADERS = new Set(['subscription', 'destination', 'ack', 'redelivered', 'JMSXDeliveryCount', 'content-length', META_HEADER]);
+
+interface Subscription {
+  id: string;
+  destination: Destination;
+  /** The destination's STOMP name, which every message of a non-wildcard pull carries. */
+  name: string;
+  refs: number;
+  /** Pulled messages in arrival order, until the cumulative ACK passes them. */
+  received: Array<{ ackId: string; stored: boolean }>;
+}
+
+const NO_TEMPORARIES = {
+  temporary: (): never => {
+    throw new Error('temporary destinations are not bridged');
+  },
+};
+
+export class Pull {
+  private readonly pulls = new Map<string, Subscription>();
+  private readonly byId = new Map<string, Subscription>();
+  /** Local consumer id → the pull key it counts in. */
+  private readonly localConsumers = new Map<string, string>();
+  private readonly ackDue = new Set<Subscription>();
+  private stopWatching: (() => void) | null = null;
+
+  constructor(
+    private readonly ctx: BridgeContext,
+    private readonly duplicates: NetworkDuplicates,
+  ) {}
+
+  start(): void {
+    this.stopWatching = this.ctx.host.advisories.watch({ added: (c) => this.localConsumerAdded(c), removed: (c) => this.localConsumerRemoved(c) });
+  }
+
+  stop(): void {
+    this.stopWatching?.();
+    this.stopWatching = null;
+    this.pulls.clear();
+    this.byId.clear();
+    this.localConsumers.clear();
+    this.ackDue.clear();
+  }
+
+  private localConsumerAdded(c: ConsumerDescription): void {
+    const { options: o, remote } = this.ctx;
+    if (c.brokerPath.includes(remote) || c.brokerPath.length >= o.consumerTTL || !bridged(c.destination, o)) return;
+    const conduit = o.conduitSubscriptions || c.destination.type === 'topic';
+    const key = conduit ? c.destination.key : c.consumerId;
+    this.localConsumers.set(c.consumerId, key);
+    const existing = this.pulls.get(key);
+    if (existing) {
+      existing.refs++;
+      return;
+    }
+    const spec: NetworkConsumerSpec = {
+      path: [this.ctx.local, ...c.brokerPath],
+      messageTTL: o.messageTTL,
+      priority: o.decreaseNetworkConsumerPriority ? o.consumerPriorityBase - c.brokerPath.length : 0,
+      replayWhenNoConsumers: o.replayWhenNoConsumers,
+      replayDelay: o.replayDelay,
+    };
+    const pull: Subscription = { id: this.ctx.nextId('pull'), destination: c.destination, name: stompName(c.destination), refs: 1, received: [] };
+    this.pulls.set(key, pull);
+    this.byId.set(pull.id, pull);
+    const headers: Record<string, string> = {
+      id: pull.id,
+      destination: pull.name,
+      ack: 'client',
+      'activemq.prefetchSize': String(o.prefetchSize),
+      [NETWORK_CONSUMER_HEADER]: JSON.stringify(spec),
+    };
+    if (!conduit && c.selector) headers.selector = c.selector;
+    this.ctx.request('SUBSCRIBE', headers, `subscription to ${pull.name}`);
+  }
+
+  private localConsumerRemoved(c: ConsumerDescription): void {
+    const key = this.localConsumers.get(c.consumerId);
+    if (key === undefined) return;
+    this.localConsumers.delete(c.consumerId);
+    const pull = this.pulls.get(key);
+    if (!pull || --pull.refs > 0) return;
+    this.pulls.delete(key);
+    this.byId.delete(pull.id);
+    this.ackDue.delete(pull);
+    this.ctx.send('UNSUBSCRIBE', { id: pull.id });
+  }
+
+  /** A MESSAGE for one of this bridge's subscriptions: stored here, then acknowledged there. */
+  onMessage(f: Frame): boolean {
+    const pull = this.byId.get(f.headers.subscription);
+    if (!pull) return false;
+    const h = f.headers;
+    const entry = { ackId: h.ack, stored: false };
+    pull.received.push(entry);
+    this.ctx.stats.received++;
+    const stored = () => {
+      entry.stored = true;
+      this.scheduleAck(pull);
+    };
+    let message: BrokerMessage;
+    try {
+      const meta = decodeMeta(h[META_HEADER] ?? '');
+      if (this.duplicates.isDuplicate(meta.id, meta.brokerPath)) {
+        stored();
+        return true;
+      }
+      const destination = h.destination === pull.name ? pull.destination : parseStompDestination(h.destination, NO_TEMPORARIES);
+      const headers: Headers = Object.create(null);
+      for (const k in h) if (!MESSAGE_HEADERS.has(k)) headers[k] = h[k];
+      message = new BrokerMessage({ ...meta, destination, headers, body: f.body, redeliveryCounter: redeliveryCount(h.JMSXDeliveryCount) });
+    } catch (err) {
+      // Acknowledged so that it does not come back for ever; said, so that it is not lost in silence.
+      this.ctx.logger.error({ remote: this.ctx.remote, destination: h.destination, err: (err as Error).message }, `Dropped a message pulled from ${this.ctx.remote}: ${(err as Error).message}`);
+      stored();
+      return true;
+    }
+    this.ctx.host.router.send(message, (err) => {
+      if (!err) return stored();
+      // Not acknowledged: the remote broker keeps it, and gives it again after the next reconnect.
+      this.ctx.logger.error({ remote: this.ctx.remote, messageId: message.id, err: err.message }, `Could not store message ${message.id} pulled from ${this.ctx.remote}: ${err.message}`);
+    });
+    return true;
+  }
+
+  private scheduleAck(pull: Subscription): void {
+    if (this.ackDue.size === 0) process.nextTick(() => this.flushAcks());
+    this.ackDue.add(pull);
+  }
+
+  /** One cumulative ACK per subscription for everything stored so far, in order. */
+  private flushAcks(): void {
+    if (!this.ctx.isUp()) return;
+    for (const pull of this.ackDue) {
+      let last = -1;
+      while (last + 1 < pull.received.length && pull.received[last + 1].stored) last++;
+      if (last < 0) continue;
+      const ackId = pull.received[last].ackId;
+      pull.received.splice(0, last + 1);
+      this.ctx.send('ACK', { id: ackId });
+    }
+    this.ackDue.clear();
+  }
+
+  describe(): Array<{ destination: string; consumers: number }> {
+    return [...this.pulls.values()].map((p) => ({ destination: p.name, consumers: p.refs }));
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The responder end of network bridges: what a broker does when another
+ * broker's bridge connects to it (ActiveMQ's "responder end of duplex
+ * bridge"). A PeerProtocol of the STOMP layer: the bridge's SENDs keep their
+ * identity (meta header) and are checked for duplicates; its SUBSCRIBEs make
+ * network consumers that follow the forwarding rules and carry the meta
+ * header on their MESSAGE frames.
+ */
+import type { ExtensionHost } from '../broker/extension.js';
+import type { BrokerMessage, Headers } from '../broker/core/message.js';
+import type { PeerConnection, PeerConsumer, PeerMessage, PeerProtocol, PeerSession } from '../broker/stomp/peer.js';
+import { AmqSimError, protocolError } from '../errors.js';
+import {
+  BRIDGE_HEADER,
+  type BridgeHello,
+  BROKER_HEADER,
+  decodeMeta,
+  mayForward,
+  META_HEADER,
+  metaLine,
+  NETWORK_CONSUMER_HEADER,
+  NetworkDuplicates,
+  parseConsumerSpec,
+  parseHello,
+  redeliveryCount,
+} from './protocol.js';
+
+export interface InboundBridge {
+  remoteBrokerName: string;
+  remoteAddress: string;
+  connector: string;
+  createdByDuplex: boolean;
+  since: string;
+  connectionId: string;
+}
+
+export class NetworkResponder implements PeerProtocol {
+  readonly connectHeader = BRIDGE_HEADER;
+  readonly reservedHeaders = [META_HEADER, NETWORK_CONSUMER_HEADER];
+  private readonly duplicates: NetworkDuplicates;
+  private readonly inbound = new Map<string, InboundBridge>();
+
+  constructor(private readonly host: ExtensionHost) {
+    this.duplicates = new NetworkDuplicates(host.brokerName);
+  }
+
+  get bridges(): InboundBridge[] {
+    return [...this.inbound.values()];
+  }
+
+  open(value: string, connection: PeerConnection): PeerSession {
+    const hello = checked(() => parseHello(value), BRIDGE_HEADER);
+    const host = this.host;
+    const local = host.brokerName;
+    if (hello.duplex) host.logger.info({ remote: hello.brokerName }, `Started responder end of duplex bridge ${hello.connector}@${hello.brokerId}`);
+    host.logger.info(
+      { remote: hello.brokerName, address: connection.remoteAddress },
+      `Network connection between vm://${local} and ${connection.remoteAddress} (${hello.brokerName}) has been established.`,
+    );
+    this.inbound.set(connection.connectionId, {
+      remoteBrokerName: hello.brokerName,
+      remoteAddress: connection.remoteAddress,
+      connector: hello.connector,
+      createdByDuplex: hello.duplex,
+      since: new Date().toISOString(),
+      connectionId: connection.connectionId,
+    });
+    host.advisories.bridgeStarted({ bridgeId: connection.connectionId, remoteBrokerName: hello.brokerName, remoteAddress: connection.remoteAddress, createdByDuplex: hello.duplex, localBrokerName: local });
+    return {
+      connectedHeaders: { [BROKER_HEADER]: JSON.stringify({ brokerName: local, brokerId: host.brokerId }) },
+      received: (h) => this.received(h),
+      subscribed: (h) => this.subscribed(h, hello),
+      closed: () => this.closed(connection, hello),
+    };
+  }
+
+  private received(h: Headers): PeerMessage | 'duplicate' | undefined {
+    const value = h[META_HEADER];
+    if (value === undefined) return undefined;
+    const meta = checked(() => decodeMeta(value), META_HEADER);
+    if (this.duplicates.isDuplicate(meta.id, meta.brokerPath)) return 'duplicate';
+    return { ...meta, redeliveryCounter: redeliveryCount(h.JMSXDeliveryCount) };
+  }
+
+  private subscribed(h: Headers, hello: BridgeHello): PeerConsumer | undefined {
+    const value = h[NETWORK_CONSUMER_HEADER];
+    if (value === undefined) return undefined;
+    const spec = checked(() => parseConsumerSpec(value), NETWORK_CONSUMER_HEADER);
+    const local = this.host.brokerName;
+    const router = this.host.router;
+    const target = spec.path[0] ?? hello.brokerName;
+    return {
+      priority: spec.priority,
+      affinity: hello.brokerName,
+      brokerPath: spec.path,
+      accepts: (m: BrokerMessage) =>
+        m.brokerPath.length === 0 ||
+        mayForward(m.brokerPath, target, m.destination.type === 'queue', spec, () => router.queues.get(m.destination.key)?.hasLocalConsumers ?? false, m.arrivedAt),
+      properties: (m: BrokerMessage) => metaLine(m, local),
+    };
+  }
+
+  private closed(connection: PeerConnection, hello: BridgeHello): void {
+    if (!this.inbound.delete(connection.connectionId)) return;
+    this.host.logger.info({ remote: hello.brokerName }, `${this.host.brokerName} bridge to ${hello.brokerName} stopped`);
+    this.host.advisories.bridgeStopped(connection.connectionId);
+  }
+}
+
+/** A peer's malformed header is its protocol error: ERROR and close, with the reason. */
+function checked<T>(parse: () => T, header: string): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof AmqSimError) throw protocolError('STOMP_PEER_HELLO', header, err.message);
+    throw err;
+  }
+}
