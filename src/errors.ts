@@ -31,8 +31,6 @@ const MESSAGES = {
   STOMP_DURABLE_QUEUE: () => 'cannot durably subscribe to a Queue destination!',
   STOMP_DURABLE_NO_CLIENT_ID: () => 'A durable subscription needs a client-id on CONNECT',
   STOMP_DURABLE_IN_USE: (clientId: string, name: string) => `Durable consumer is in use for client: ${clientId} and subscriptionName: ${name}`,
-  STOMP_BROWSER_NOT_QUEUE: () => 'Queue Browser feature only valid for queue destinations',
-  STOMP_BROWSER_VERSION: () => 'Queue Browser feature only valid for Stomp v1.1+ clients!',
   STOMP_INVALID_SELECTOR: (reason: string) => `Invalid selector: ${reason}`,
   STOMP_INVALID_HEADER: (name: string, value: string) => `Invalid ${name} header: ${value}`,
   STOMP_ACK_NO_ID: (command: string) => `${command} received without a ack id to acknowledge!`,
@@ -43,7 +41,6 @@ const MESSAGES = {
   STOMP_TRANSACTION_STARTED: (id: string) => `The transaction was already started: ${id}`,
   STOMP_TRANSACTION_MISSING: (verb: string) => `Must specify the transaction you are ${verb}`,
   STOMP_STORE_FAILED: () => 'Could not store the message',
-  STOMP_NOT_A_PEER: (header: string) => `Header ${header} is only accepted from an authenticated network bridge`,
   STOMP_PEER_HELLO: (header: string, reason: string) => `Invalid ${header} header: ${reason}`,
   STOMP_INTERNAL: () => 'Internal broker error',
   STOMP_SHUTTING_DOWN: () => 'Broker is shutting down',
@@ -75,8 +72,6 @@ const MESSAGES = {
 
   // ---- Store and lock. ----
   STORE_FENCED: (reason: string) => reason,
-  STORE_IO: (directory: string, reason: string) => `The store at ${directory} failed: ${reason}`,
-  STORE_UNUSABLE: (directory: string, reason: string) => `The store directory ${directory} cannot be used: ${reason}`,
   STORE_CORRUPT_RECORD: (reason: string) => reason,
   STORE_CLOSED: () => 'store is not open',
   LOCK_LOCKED: (lock: string, reason: string) => `Database ${lock} is locked by another server and failIfLocked is set: ${reason}`,

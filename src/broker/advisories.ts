@@ -14,7 +14,7 @@ import type { MessageRouter } from './core/router.js';
 import type { TopicSubscription } from './core/topic.js';
 import { matchesWildcard } from './core/wildcard.js';
 
-export const ADVISORY_PREFIX = 'ActiveMQ.Advisory.';
+const ADVISORY_PREFIX = 'ActiveMQ.Advisory.';
 
 /** What a consumer advisory says of a consumer. */
 export interface ConsumerDescription {
@@ -49,16 +49,16 @@ function typeName(d: Destination): string {
   return `${d.temporary ? 'Temp' : ''}${d.type === 'queue' ? 'Queue' : 'Topic'}`;
 }
 
-export function consumerAdvisoryTopic(d: Destination): Destination {
+function consumerAdvisoryTopic(d: Destination): Destination {
   return destination('topic', `${ADVISORY_PREFIX}Consumer.${typeName(d)}.${d.name}`);
 }
 
-export function producerAdvisoryTopic(d: Destination): Destination {
+function producerAdvisoryTopic(d: Destination): Destination {
   return destination('topic', `${ADVISORY_PREFIX}Producer.${typeName(d)}.${d.name}`);
 }
 
-export const CONNECTION_ADVISORY = destination('topic', `${ADVISORY_PREFIX}Connection`);
-export const BRIDGE_ADVISORY = destination('topic', `${ADVISORY_PREFIX}NetworkBridge`);
+const CONNECTION_ADVISORY = destination('topic', `${ADVISORY_PREFIX}Connection`);
+const BRIDGE_ADVISORY = destination('topic', `${ADVISORY_PREFIX}NetworkBridge`);
 
 /** In-process listeners for consumers coming and going (network bridges follow local demand this way). */
 export interface ConsumerWatcher {

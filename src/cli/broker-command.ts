@@ -55,7 +55,7 @@ export function brokerOptions(y: Argv): Argv<BrokerArgs> {
 }
 
 /** Builds the broker config from a config file (if any) and the flags, which win. */
-export function configFromArgs(args: BrokerArgs): PartialBrokerConfig[] {
+function configFromArgs(args: BrokerArgs): PartialBrokerConfig[] {
   const layers: PartialBrokerConfig[] = [];
   if (args.config) layers.push(readConfigFile(args.config) as PartialBrokerConfig);
   const flags: PartialBrokerConfig = {};

@@ -38,7 +38,7 @@ export function clusterOptions(y: Argv): Argv<ClusterArgs> {
     .example('$0 cluster ./my-topology.yml --base-port 62000', 'Any layout from a file') as unknown as Argv<ClusterArgs>;
 }
 
-export function loadTopology(nameOrFile: string): Topology {
+function loadTopology(nameOrFile: string): Topology {
   const builtin = BUILTIN_TOPOLOGIES[nameOrFile];
   if (builtin) return builtin;
   if (!/[./\\]/.test(nameOrFile)) {
@@ -86,7 +86,7 @@ async function checkPorts(plans: BrokerPlan[], host: string): Promise<void> {
 
 
 /** The endpoint table printed at start: where each broker listens and what it is. */
-export function endpointTable(topology: Topology, plans: BrokerPlan[], pids: Record<string, number | undefined>): string {
+function endpointTable(topology: Topology, plans: BrokerPlan[], pids: Record<string, number | undefined>): string {
   const rows = [['broker', 'pid', 'STOMP', 'admin', 'store', 'role']];
   for (const p of plans) {
     const role = p.sharesStoreWith.length > 0 ? `master/slave with ${p.sharesStoreWith.join(', ')}` : p.config.networkConnectors?.length ? `network → ${p.config.networkConnectors.join(' ')}` : 'broker';

@@ -12,7 +12,9 @@ interface NumberRules {
  */
 export function numberOption(name: string, describe: string, rules: NumberRules & { default?: number; alias?: string } = {}): Options {
   const { min = -Infinity, max = Infinity, integer = false } = rules;
-  const expected = [integer ? 'a whole number' : 'a number', Number.isFinite(min) ? `≥ ${min}` : '', Number.isFinite(max) ? `≤ ${max}` : ''].filter(Boolean).join(' ');
+  const kind = integer ? 'a whole number' : 'a number';
+  const range = Number.isFinite(min) && Number.isFinite(max) ? ` between ${min} and ${max}` : Number.isFinite(min) ? ` ≥ ${min}` : Number.isFinite(max) ? ` ≤ ${max}` : '';
+  const expected = kind + range;
   return {
     describe,
     default: rules.default,

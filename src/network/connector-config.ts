@@ -102,7 +102,7 @@ export const NETWORK_DEFAULTS = {
 } as const;
 
 /** Accepted for configs copied from ActiveMQ; no effect in amq-sim. */
-export const ACCEPTED_NETWORK_OPTIONS = ['bridgeTempDestinations', 'suppressDuplicateTopicSubscriptions', 'alwaysSyncSend', 'dispatchAsync', 'advisoryPrefetchSize', 'advisoryAckPercentage'];
+const ACCEPTED_NETWORK_OPTIONS = ['bridgeTempDestinations', 'suppressDuplicateTopicSubscriptions', 'alwaysSyncSend', 'dispatchAsync', 'advisoryPrefetchSize', 'advisoryAckPercentage'];
 
 /**
  * Faults `amq-sim bridge <action>` puts on a bridge's connection:

@@ -112,7 +112,7 @@ export interface MessageMeta {
 }
 
 /** The meta header of a message leaving `via`, which joins its path. */
-export function encodeMeta(m: MessageMeta, via: string): string {
+function encodeMeta(m: MessageMeta, via: string): string {
   const path = m.brokerPath.length === 0 ? via : `${m.brokerPath.join(',')},${via}`;
   return `${m.persistent ? 1 : 0};${m.priority};${m.expiration};${m.timestamp};${path};${m.id}`;
 }

@@ -27,8 +27,6 @@ export function createHeaders(init?: Record<string, string | number | boolean | 
   return headers;
 }
 
-export const EMPTY_BODY: Buffer = Buffer.alloc(0);
-
 /** CONNECT, STOMP and CONNECTED are never escaped (STOMP 1.1 and 1.2 spec, "Value Encoding"). */
 export function usesHeaderEscaping(command: string, version: StompVersion): boolean {
   return version !== '1.0' && command !== 'CONNECT' && command !== 'CONNECTED' && command !== 'STOMP';

@@ -15,7 +15,3 @@ export function parseHeartBeat(value: string | undefined, fallback: HeartBeat = 
   if (!m) return null;
   return { send: Number(m[1]), receive: Number(m[2]) };
 }
-
-export function formatHeartBeat(hb: HeartBeat): string {
-  return `${hb.send},${hb.receive}`;
-}

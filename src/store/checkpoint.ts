@@ -10,7 +10,7 @@ import { crc32 } from 'node:zlib';
 import { BinaryReader, BinaryWriter } from './binary.js';
 import { LiveIndex } from './live-index.js';
 
-export const CHECKPOINT_FILE = 'db.data';
+const CHECKPOINT_FILE = 'db.data';
 const MAGIC = 'AMQX';
 const FORMAT = 1;
 

@@ -36,11 +36,11 @@ export type PackedLocation = number;
 
 const SEGMENT_UNIT = 4294967296;
 
-export function packLocation(loc: Location): PackedLocation {
+function packLocation(loc: Location): PackedLocation {
   return loc.segment * SEGMENT_UNIT + loc.offset;
 }
 
-export function packedSegment(p: PackedLocation): number {
+function packedSegment(p: PackedLocation): number {
   return Math.floor(p / SEGMENT_UNIT);
 }
 
