@@ -32,3 +32,17 @@ export interface ExtensionHost {
   /** Connections whose CONNECT carries `protocol.connectHeader` are peers of this protocol. */
   addPeerProtocol(protocol: PeerProtocol): void;
 }
+
+// The rest of the face: what an extension may use of the dispatch core and
+// the STOMP layer. Extensions import from this file only (the linter checks it).
+export type { ConsumerDescription } from './advisories.js';
+export type { Consumer } from './core/consumer.js';
+export { type Destination, destination, parseStompDestination, stompName } from './core/destination.js';
+export { BrokerMessage, type Headers } from './core/message.js';
+export { addToList } from './core/multimap.js';
+export type { Queue } from './core/queue.js';
+export { compileSelector } from './core/selector.js';
+export type { TopicSubscription } from './core/topic.js';
+export { matchesWildcard } from './core/wildcard.js';
+export { forwardFrameHead } from './stomp/message-frame.js';
+export type { PeerConnection, PeerConsumer, PeerMessage, PeerProtocol, PeerSession } from './stomp/peer.js';

@@ -8,11 +8,10 @@
  * `static:` makes one bridge per URI in the list; a `failover:` URI inside it,
  * or `masterslave:`, makes one bridge that dials its addresses in turn.
  */
+import { destination, matchesWildcard, type Destination } from '../broker/extension.js';
 import { parseBrokerAddress, type BrokerAddress } from '../client/failover-uri.js';
 import { parseUri, UriOptions } from '../config/uri.js';
 import { configError } from '../errors.js';
-import { destination, type Destination } from '../broker/core/destination.js';
-import { matchesWildcard } from '../broker/core/wildcard.js';
 
 export interface NetworkOptions {
   /** ActiveMQ `name` (default NC): names the bridges in logs and status. */

@@ -6,9 +6,7 @@
  * network consumers that follow the forwarding rules and carry the meta
  * header on their MESSAGE frames.
  */
-import type { ExtensionHost } from '../broker/extension.js';
-import type { BrokerMessage, Headers } from '../broker/core/message.js';
-import type { PeerConnection, PeerConsumer, PeerMessage, PeerProtocol, PeerSession } from '../broker/stomp/peer.js';
+import type { BrokerMessage, ExtensionHost, Headers, PeerConnection, PeerConsumer, PeerMessage, PeerProtocol, PeerSession } from '../broker/extension.js';
 import { AmqSimError, protocolError } from '../errors.js';
 import {
   BRIDGE_HEADER,

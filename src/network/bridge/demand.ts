@@ -1,9 +1,4 @@
-import type { Consumer } from '../../broker/core/consumer.js';
-import type { Destination } from '../../broker/core/destination.js';
-import type { BrokerMessage } from '../../broker/core/message.js';
-import { addToList } from '../../broker/core/multimap.js';
-import type { Queue } from '../../broker/core/queue.js';
-import type { TopicSubscription } from '../../broker/core/topic.js';
+import { addToList, type BrokerMessage, type Consumer, type Destination, type Queue, type TopicSubscription } from '../../broker/extension.js';
 import type { NetworkOptions } from '../connector-config.js';
 import { mayForward } from '../protocol.js';
 

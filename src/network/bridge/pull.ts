@@ -3,9 +3,7 @@
  * subscribes on the remote broker as a network consumer, stores what it
  * receives here, and only then ACKs it there (cumulatively, in order).
  */
-import type { ConsumerDescription } from '../../broker/advisories.js';
-import { type Destination, parseStompDestination, stompName } from '../../broker/core/destination.js';
-import { BrokerMessage, type Headers } from '../../broker/core/message.js';
+import { BrokerMessage, parseStompDestination, stompName, type ConsumerDescription, type Destination, type Headers } from '../../broker/extension.js';
 import type { Frame } from '../../stomp/index.js';
 import { bridged } from '../connector-config.js';
 import { decodeMeta, META_HEADER, NETWORK_CONSUMER_HEADER, type NetworkConsumerSpec, type NetworkDuplicates, redeliveryCount } from '../protocol.js';

@@ -4,12 +4,7 @@
  * bridge SENDs them there, acknowledging them here only when the remote
  * broker's RECEIPT says it stored them (store and forward).
  */
-import type { Destination } from '../../broker/core/destination.js';
-import { parseStompDestination, stompName } from '../../broker/core/destination.js';
-import type { BrokerMessage } from '../../broker/core/message.js';
-import type { Queue } from '../../broker/core/queue.js';
-import { compileSelector } from '../../broker/core/selector.js';
-import { forwardFrameHead } from '../../broker/stomp/message-frame.js';
+import { compileSelector, forwardFrameHead, parseStompDestination, stompName, type BrokerMessage, type Destination, type Queue } from '../../broker/extension.js';
 import { withHeadAndBody } from '../../stomp/index.js';
 import { bridged } from '../connector-config.js';
 import { metaLine, parseConsumerAdvisory, type RemoteConsumer } from '../protocol.js';
