@@ -73,6 +73,7 @@ export class Broker implements ExtensionHost {
   private readonly connections = new Set<StompConnection>();
   private readonly clientIds = new Map<string, StompConnection>();
   private readonly peerProtocols: PeerProtocol[] = [];
+  private readonly reservedHeaders = new Set<string>();
   private readonly connectionContext: ConnectionContext;
   private readonly fileLimit = readOpenFileLimit();
   private expiryTimer: NodeJS.Timeout | null = null;
@@ -117,6 +118,7 @@ export class Broker implements ExtensionHost {
       claimClientId: (clientId, connection) => this.claimClientId(clientId, connection),
       connectionClosed: (connection) => this.connectionClosed(connection),
       peerProtocols: this.peerProtocols,
+      reservedHeaders: this.reservedHeaders,
     };
     if (config.networkConnectors.length > 0 && !this.extensions.some((e) => e.name === 'network')) {
       throw configError('CONFIG_INVALID', 'networkConnectors need the network extension: start the broker with startBroker() (src/index.ts) or amq-sim broker');
@@ -134,6 +136,7 @@ export class Broker implements ExtensionHost {
 
   addPeerProtocol(protocol: PeerProtocol): void {
     this.peerProtocols.push(protocol);
+    for (const h of protocol.reservedHeaders) this.reservedHeaders.add(h);
   }
 
   private createStore(config: BrokerConfig): MessageStore {

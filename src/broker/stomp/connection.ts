@@ -51,6 +51,8 @@ export interface ConnectionContext {
   connectionClosed(connection: StompConnection): void;
   /** Kinds of peers (network bridges) that extensions taught the broker. */
   readonly peerProtocols: readonly PeerProtocol[];
+  /** The headers of the peer protocols: never stored with a message, whoever sends them. */
+  readonly reservedHeaders: ReadonlySet<string>;
 }
 
 type State = 'connecting' | 'connected' | 'closing' | 'closed';

@@ -3,7 +3,6 @@ import type { Frame } from '../../../stomp/index.js';
 import { type Destination, parseStompDestination, parseStompDestinations, stompName } from '../../core/destination.js';
 import { BrokerMessage, DEFAULT_PRIORITY, type Headers } from '../../core/message.js';
 import type { StompConnection } from '../connection.js';
-import type { PeerMessage } from '../peer.js';
 import { transactionFor } from './transaction.js';
 
 /** SEND headers the broker interprets itself; the rest travel with the message as sent. */
@@ -15,10 +14,9 @@ export function handleSend(c: StompConnection, frame: Frame): void {
   if (destHeader === undefined || destHeader === '') throw protocolError('STOMP_SEND_NO_DESTINATION');
   const destinations = resolveDestinations(c, destHeader);
   const tx = transactionFor(c, h.transaction);
-  const reserved = c.ctx.peerProtocols;
+  const reserved = c.ctx.reservedHeaders;
   const userHeaders: Headers = Object.create(null);
-  for (const k in h) if (!CONTROL_HEADERS.has(k)) userHeaders[k] = h[k];
-  for (const p of reserved) for (const k of p.reservedHeaders) delete userHeaders[k];
+  for (const k in h) if (!CONTROL_HEADERS.has(k) && !reserved.has(k)) userHeaders[k] = h[k];
   const replyTo = userHeaders['reply-to'];
   if (replyTo !== undefined && replyTo.startsWith('/temp-')) {
     try {
@@ -27,32 +25,39 @@ export function handleSend(c: StompConnection, frame: Frame): void {
       /* an odd reply-to travels as it was sent */
     }
   }
-  let identity: PeerMessage;
   const fromPeer = c.peer?.received(h);
   if (fromPeer === 'duplicate') {
     c.receipt(h.receipt);
     return;
   }
-  if (fromPeer) identity = fromPeer;
-  else {
-    identity = {
-      id: c.ctx.ids.next('m'),
-      persistent: h.persistent === 'true',
-      priority: parsePriority(h.priority),
-      expiration: parseExpiration(h.expires),
-      timestamp: Date.now(),
-      brokerPath: [],
-      redeliveryCounter: 0,
-    };
-  }
+  // A peer's message keeps the identity it had on the broker it came from.
+  const id = fromPeer ? fromPeer.id : c.ctx.ids.next('m');
+  const persistent = fromPeer ? fromPeer.persistent : h.persistent === 'true';
+  const priority = fromPeer ? fromPeer.priority : parsePriority(h.priority);
+  const expiration = fromPeer ? fromPeer.expiration : parseExpiration(h.expires);
+  const timestamp = fromPeer ? fromPeer.timestamp : Date.now();
+  const brokerPath = fromPeer ? fromPeer.brokerPath : undefined;
+  const redeliveryCounter = fromPeer ? fromPeer.redeliveryCounter : 0;
   c.stats.messagesIn++;
   for (const dest of destinations) {
     if (dest.temporary && !c.ctx.router.temporaries.has(dest.key)) throw protocolError('STOMP_DELETED_TEMPORARY', stompName(dest));
-    const message = new BrokerMessage({ ...identity, destination: dest, headers: userHeaders, body: frame.body, producerId: c.connectionId });
+    const message = new BrokerMessage({
+      id,
+      destination: dest,
+      headers: userHeaders,
+      body: frame.body,
+      persistent,
+      priority,
+      expiration,
+      timestamp,
+      producerId: c.connectionId,
+      brokerPath,
+      redeliveryCounter,
+    });
     if (tx) {
       message.compact();
       tx.sends.push(message);
-    } else if (identity.persistent) c.ctx.router.send(message, c.trackWrite());
+    } else if (persistent) c.ctx.router.send(message, c.trackWrite());
     else c.ctx.router.send(message);
   }
   c.receipt(h.receipt);
