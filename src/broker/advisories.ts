@@ -32,17 +32,28 @@ export interface ConsumerDescription {
   brokerPath: readonly string[];
 }
 
+/** A network bridge as ActiveMQ's NetworkBridge advisory describes it (its BrokerInfo is the remote broker's). */
 export interface BridgeDescription {
   bridgeId: string;
   remoteBrokerName: string;
-  remoteAddress: string;
+  remoteBrokerId: string;
+  /** The remote broker's own address, as it announced it ('' when it did not). */
+  remoteBrokerURL: string;
+  /** The bridge connection's remote end, in ActiveMQ's form: `tcp:///127.0.0.1:54321@61611`. */
+  remoteIp: string;
+  /** This end was created by the remote broker's duplex connector (the responder end). */
   createdByDuplex: boolean;
-  localBrokerName: string;
+  /** The bridge carries both directions. */
+  duplex: boolean;
+  /** The network connector's settings, as ActiveMQ prints its properties. */
+  networkProperties: string;
 }
 
 interface Origin {
   brokerName: string;
   brokerId: string;
+  /** This broker's address (its first transport connector): originBrokerURL. */
+  brokerURL(): string;
 }
 
 function typeName(d: Destination): string {
@@ -64,6 +75,27 @@ const BRIDGE_ADVISORY = destination('topic', `${ADVISORY_PREFIX}NetworkBridge`);
 export interface ConsumerWatcher {
   added(c: ConsumerDescription): void;
   removed(c: ConsumerDescription): void;
+}
+
+/** ActiveMQ's NetworkBridge advisory headers: `createdByDuplex` only when the bridge started. */
+function bridgeHeaders(b: BridgeDescription, started: boolean): Record<string, string> {
+  const h: Record<string, string> = { started: String(started), remoteIp: b.remoteIp };
+  if (started) h.createdByDuplex = String(b.createdByDuplex);
+  return h;
+}
+
+/** ActiveMQ's body: the remote broker's BrokerInfo, as JSON (what ActiveMQ sends STOMP clients). */
+function bridgeBody(b: BridgeDescription): unknown {
+  return {
+    BrokerInfo: {
+      brokerId: { value: b.remoteBrokerId },
+      brokerURL: b.remoteBrokerURL,
+      networkConnection: true,
+      duplexConnection: b.duplex,
+      brokerName: b.remoteBrokerName,
+      networkProperties: b.networkProperties,
+    },
+  };
 }
 
 export class Advisories {
@@ -91,7 +123,7 @@ export class Advisories {
     return new BrokerMessage({
       id: `${this.origin.brokerId}:advisory${++this.sequence}`,
       destination: topic,
-      headers: createHeaders({ type: 'Advisory', originBrokerName: this.origin.brokerName, originBrokerId: this.origin.brokerId, transformation: 'jms-advisory-json', ...headers }),
+      headers: createHeaders({ type: 'Advisory', originBrokerName: this.origin.brokerName, originBrokerId: this.origin.brokerId, originBrokerURL: this.origin.brokerURL(), transformation: 'jms-advisory-json', ...headers }),
       body: Buffer.from(JSON.stringify(body)),
       persistent: false,
       priority: 4,
@@ -165,14 +197,14 @@ export class Advisories {
 
   bridgeStarted(b: BridgeDescription): void {
     this.bridges.set(b.bridgeId, b);
-    this.publish(BRIDGE_ADVISORY, { BrokerInfo: b }, { started: 'true', createdByDuplex: String(b.createdByDuplex), remoteBrokerName: b.remoteBrokerName });
+    this.publish(BRIDGE_ADVISORY, bridgeBody(b), bridgeHeaders(b, true));
   }
 
   bridgeStopped(bridgeId: string): void {
     const b = this.bridges.get(bridgeId);
     if (!b) return;
     this.bridges.delete(bridgeId);
-    this.publish(BRIDGE_ADVISORY, { BrokerInfo: b }, { started: 'false', remoteBrokerName: b.remoteBrokerName });
+    this.publish(BRIDGE_ADVISORY, bridgeBody(b), bridgeHeaders(b, false));
   }
 
   /** A new subscription to advisory topics first hears of the consumers and bridges that already exist. */
@@ -184,7 +216,7 @@ export class Advisories {
       if (matchesWildcard(pattern, topic.name)) sub.queue.offer(this.message(topic, this.consumerBody(c), { consumerCount: String(this.consumerCount(c.destination)) }));
     }
     if (matchesWildcard(pattern, BRIDGE_ADVISORY.name)) {
-      for (const b of this.bridges.values()) sub.queue.offer(this.message(BRIDGE_ADVISORY, { BrokerInfo: b }, { started: 'true', createdByDuplex: String(b.createdByDuplex), remoteBrokerName: b.remoteBrokerName }));
+      for (const b of this.bridges.values()) sub.queue.offer(this.message(BRIDGE_ADVISORY, bridgeBody(b), bridgeHeaders(b, true)));
     }
   }
 }

@@ -105,7 +105,7 @@ export class Broker implements ExtensionHost {
         : null;
     this.store = deps.store ?? this.createStore(config);
     this.router = new MessageRouter({ brokerName: config.brokerName, policy: config.policy, store: this.store, logger: this.logger, newId: (kind) => this.ids.next(kind) });
-    this.advisories = new Advisories(this.router, { brokerName: config.brokerName, brokerId: this.brokerId });
+    this.advisories = new Advisories(this.router, { brokerName: config.brokerName, brokerId: this.brokerId, brokerURL: () => this.brokerURL });
     this.extensions = deps.extensions ?? [];
     this.connectionContext = {
       brokerName: config.brokerName,
@@ -128,6 +128,11 @@ export class Broker implements ExtensionHost {
 
   get brokerName(): string {
     return this.config.brokerName;
+  }
+
+  /** This broker's address: its first transport connector (as it listens, once it does). */
+  get brokerURL(): string {
+    return this.connectors[0]?.address ?? this.specs[0]?.text ?? '';
   }
 
   newId(kind: string): string {

@@ -24,6 +24,8 @@ export interface BrokerExtension {
 export interface ExtensionHost {
   readonly brokerName: string;
   readonly brokerId: string;
+  /** Its first transport connector's address. */
+  readonly brokerURL: string;
   readonly logger: Logger;
   /** The dispatch core: destinations, consumers, sending. */
   readonly router: MessageRouter;

@@ -164,6 +164,21 @@ export function parseNetworkUri(text: string, overrides: Record<string, string> 
   return { uri: text, options, bridges };
 }
 
+/** The connector's settings as ActiveMQ prints a NetworkBridgeConfiguration's properties: `{conduitSubscriptions=true, duplex=true, ...}`. */
+export function networkProperties(o: NetworkOptions): string {
+  const list = (ds: Destination[]) => ds.map((d) => d.key).join(',');
+  const entries: Array<[string, unknown]> = [
+    ...Object.entries(o).filter(([, v]) => !Array.isArray(v)),
+    ['dynamicallyIncludedDestinations', list(o.dynamicallyIncludedDestinations)],
+    ['excludedDestinations', list(o.excludedDestinations)],
+    ['staticallyIncludedDestinations', list(o.staticallyIncludedDestinations)],
+  ];
+  return `{${entries
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(', ')}}`;
+}
+
 /** Whether demand for this destination crosses the bridge (ActiveMQ's excluded and dynamically included destinations). */
 export function bridged(d: Destination, o: NetworkOptions): boolean {
   const matches = (list: Destination[]) => list.some((p) => p.type === d.type && matchesWildcard(p.name, d.name));

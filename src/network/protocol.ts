@@ -7,6 +7,7 @@
 import { checkShape, type Shape, type ShapeErrors } from '../config/shape.js';
 import { networkError } from '../errors.js';
 import { escapeHeaderValue } from '../stomp/index.js';
+import { RecentIds } from '../util/recent-ids.js';
 
 /** CONNECT from a bridge: JSON `BridgeHello`. */
 export const BRIDGE_HEADER = 'amq-sim-bridge';
@@ -25,12 +26,16 @@ export const NETWORK_CONSUMER_HEADER = 'amq-sim-network';
 export interface BrokerIdentity {
   brokerName: string;
   brokerId: string;
+  /** The broker's own address (its first transport connector). */
+  brokerURL?: string;
 }
 
 export interface BridgeHello extends BrokerIdentity {
   /** The network connector's name (ActiveMQ `name`, default NC). */
   connector: string;
   duplex: boolean;
+  /** The connector's settings, as ActiveMQ prints them in the NetworkBridge advisory. */
+  networkProperties?: string;
 }
 
 /** How a broker treats a subscription a bridge makes to pull messages towards its own consumers. */
@@ -56,8 +61,8 @@ export interface RemoteConsumer {
 
 export type ConsumerAdvisory = { added: RemoteConsumer } | { removed: string };
 
-const IDENTITY_SHAPE: Shape = { brokerName: 'string', brokerId: 'string' };
-const HELLO_SHAPE: Shape = { ...IDENTITY_SHAPE, connector: 'string', duplex: 'boolean' };
+const IDENTITY_SHAPE: Shape = { brokerName: 'string', brokerId: 'string', 'brokerURL?': 'string' };
+const HELLO_SHAPE: Shape = { ...IDENTITY_SHAPE, connector: 'string', duplex: 'boolean', 'networkProperties?': 'string' };
 const CONSUMER_SPEC_SHAPE: Shape = { path: 'string[]', messageTTL: 'number', priority: 'number', replayWhenNoConsumers: 'boolean', replayDelay: 'number' };
 
 function errorsFor(what: string): ShapeErrors {
@@ -139,6 +144,12 @@ export function decodeMeta(value: string): MessageMeta {
   };
 }
 
+/** An address in the form ActiveMQ's NetworkBridge advisory gives `remoteIp`: `tcp:///127.0.0.1:54321@61611`. */
+export function advisoryRemoteIp(address: string, localPort?: number): string {
+  const m = /^[a-z+]+:\/\/(.*)$/.exec(address);
+  return `tcp:///${m ? m[1] : address}${localPort !== undefined ? `@${localPort}` : ''}`;
+}
+
 /** The redelivery count a forwarded message carries (MESSAGE and SEND frames of a bridge). */
 export function redeliveryCount(deliveryCountHeader: string | undefined): number {
   const n = Number(deliveryCountHeader);
@@ -168,15 +179,13 @@ export function mayForward(
 
 /** Network messages already seen (the last `capacity`), so that one a bridge re-sends after a reconnect is not delivered twice. */
 export class NetworkDuplicates {
-  private readonly seen = new Set<string>();
-  private readonly order: string[];
-  private next = 0;
+  private readonly seen: RecentIds;
 
   constructor(
     private readonly self: string,
-    private readonly capacity = 100_000,
+    capacity = 100_000,
   ) {
-    this.order = new Array(capacity);
+    this.seen = new RecentIds(capacity);
   }
 
   /**
@@ -185,10 +194,6 @@ export class NetworkDuplicates {
    */
   isDuplicate(messageId: string, path: readonly string[]): boolean {
     if (this.seen.has(messageId)) return !path.includes(this.self);
-    const evicted = this.order[this.next];
-    if (evicted !== undefined) this.seen.delete(evicted);
-    this.order[this.next] = messageId;
-    this.next = (this.next + 1) % this.capacity;
     this.seen.add(messageId);
     return false;
   }

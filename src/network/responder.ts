@@ -9,6 +9,7 @@
 import type { BrokerMessage, ExtensionHost, Headers, PeerConnection, PeerConsumer, PeerMessage, PeerProtocol, PeerSession } from '../broker/extension.js';
 import { AmqSimError, protocolError } from '../errors.js';
 import {
+  advisoryRemoteIp,
   BRIDGE_HEADER,
   type BridgeHello,
   BROKER_HEADER,
@@ -63,9 +64,18 @@ export class NetworkResponder implements PeerProtocol {
       since: new Date().toISOString(),
       connectionId: connection.connectionId,
     });
-    host.advisories.bridgeStarted({ bridgeId: connection.connectionId, remoteBrokerName: hello.brokerName, remoteAddress: connection.remoteAddress, createdByDuplex: hello.duplex, localBrokerName: local });
+    host.advisories.bridgeStarted({
+      bridgeId: connection.connectionId,
+      remoteBrokerName: hello.brokerName,
+      remoteBrokerId: hello.brokerId,
+      remoteBrokerURL: hello.brokerURL ?? '',
+      remoteIp: advisoryRemoteIp(connection.remoteAddress, portOf(host.brokerURL)),
+      createdByDuplex: hello.duplex,
+      duplex: hello.duplex,
+      networkProperties: hello.networkProperties ?? '',
+    });
     return {
-      connectedHeaders: { [BROKER_HEADER]: JSON.stringify({ brokerName: local, brokerId: host.brokerId }) },
+      connectedHeaders: { [BROKER_HEADER]: JSON.stringify({ brokerName: local, brokerId: host.brokerId, brokerURL: host.brokerURL }) },
       received: (h) => this.received(h),
       subscribed: (h) => this.subscribed(h, hello),
       closed: () => this.closed(connection, hello),
@@ -103,6 +113,11 @@ export class NetworkResponder implements PeerProtocol {
     this.host.logger.info({ remote: hello.brokerName }, `${this.host.brokerName} bridge to ${hello.brokerName} stopped`);
     this.host.advisories.bridgeStopped(connection.connectionId);
   }
+}
+
+function portOf(url: string): number | undefined {
+  const m = /:(\d+)(?:[/?]|$)/.exec(url);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** A peer's malformed header is its protocol error: ERROR and close, with the reason. */

@@ -12,7 +12,8 @@ import { LiveIndex } from './live-index.js';
 
 const CHECKPOINT_FILE = 'db.data';
 const MAGIC = 'AMQX';
-const FORMAT = 1;
+/** 2: with duplicate-detection ids; 1 is still read. */
+const FORMAT = 2;
 
 export interface Checkpoint {
   epoch: number;
@@ -65,11 +66,12 @@ export function readCheckpoint(directory: string): CheckpointReadResult {
   if (buf.readUInt32LE(buf.length - 4) !== crc32(buf.subarray(0, buf.length - 4))) return { kind: 'damaged', reason: 'checksum mismatch' };
   try {
     const r = new BinaryReader(buf, 4, buf.length - 4);
-    if (r.u16() !== FORMAT) return { kind: 'damaged', reason: 'unknown format' };
+    const format = r.u16();
+    if (format < 1 || format > FORMAT) return { kind: 'damaged', reason: 'unknown format' };
     const epoch = r.u32();
     const segment = r.u32();
     const offset = r.f64();
-    return { kind: 'ok', checkpoint: { epoch, segment, offset, index: LiveIndex.decode(r) } };
+    return { kind: 'ok', checkpoint: { epoch, segment, offset, index: LiveIndex.decode(r, format) } };
   } catch (err) {
     return { kind: 'damaged', reason: (err as Error).message };
   }

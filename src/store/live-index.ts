@@ -10,6 +10,7 @@
  */
 import { BinaryReader, BinaryWriter } from './binary.js';
 import type { EpochMark } from './records.js';
+import { DuplicateWindows } from './duplicate-windows.js';
 import type { DurableSubscriptionRecord, StoreOp } from './types.js';
 
 export interface Location {
@@ -62,6 +63,8 @@ export class LiveIndex {
   readonly queueDispatched = new Map<string, string>();
   readonly topicMessages = new Map<string, TopicEntry>();
   readonly subscriptions = new Map<string, { record: DurableSubscriptionRecord; loc: Location }>();
+  /** Recent duplicate-detection ids per destination: kept in the checkpoint, not in segment liveness. */
+  readonly duplicates = new DuplicateWindows();
 
   stats(segment: number): SegmentStats {
     let s = this.segments.get(segment);
@@ -136,6 +139,7 @@ export class LiveIndex {
     switch (op.op) {
       case 'add':
         this.add(op.destination, op.message.id, op.subscriptions, loc);
+        if (op.duplicateId !== undefined) this.duplicates.remember(op.destination, op.duplicateId);
         return;
       case 'remove': {
         if (op.subscription !== undefined) {
@@ -205,6 +209,7 @@ export class LiveIndex {
         return;
       }
       case 'remove-destination': {
+        this.duplicates.forget(op.destination);
         const existing = this.destinations.get(op.destination);
         if (existing) {
           this.destinations.delete(op.destination);
@@ -311,9 +316,17 @@ export class LiveIndex {
       w.u32(st.targets.size);
       for (const t of st.targets) w.u32(t);
     }
+    const windows = this.duplicates.toMap();
+    w.u32(windows.size);
+    for (const [d, ids] of windows) {
+      w.str(d);
+      w.u32(ids.length);
+      for (const id of ids) w.str(id);
+    }
   }
 
-  static decode(r: BinaryReader): LiveIndex {
+  /** `format` 1 checkpoints have no duplicate-detection ids. */
+  static decode(r: BinaryReader, format: number): LiveIndex {
     const index = new LiveIndex();
     const loc = (): Location => ({ segment: r.u32(), offset: r.f64(), op: r.u32() - 1 });
     for (let n = r.u32(); n > 0; n--) {
@@ -361,6 +374,12 @@ export class LiveIndex {
       const targets = new Set<number>();
       for (let m = r.u32(); m > 0; m--) targets.add(r.u32());
       index.segments.set(id, { live, meta, targets });
+    }
+    if (format >= 2) {
+      for (let n = r.u32(); n > 0; n--) {
+        const d = r.str();
+        for (let m = r.u32(); m > 0; m--) index.duplicates.remember(d, r.str());
+      }
     }
     return index;
   }

@@ -1,3 +1,4 @@
+import { DuplicateWindows } from './duplicate-windows.js';
 import type { DurableSubscriptionRecord, MessageStore, RecoveredState, StoredMessage, StoreOp, WriteCallback } from './types.js';
 
 interface Kept {
@@ -16,6 +17,7 @@ export class MemoryStore implements MessageStore {
   private readonly destinations = new Set<string>();
   private readonly queues = new Map<string, Map<string, Kept>>();
   private readonly subscriptions = new Map<string, { record: DurableSubscriptionRecord; pending: Map<string, Kept> }>();
+  private readonly duplicates = new DuplicateWindows();
   private operations = 0;
 
   async recover(): Promise<RecoveredState> {
@@ -27,6 +29,7 @@ export class MemoryStore implements MessageStore {
         record: s.record,
         pending: [...s.pending.values()].map((k) => ({ destination: k.destination, message: recovered(k) })),
       })),
+      duplicateIds: this.duplicates.toMap(),
       operations: this.operations,
       seconds: 0,
     };
@@ -56,6 +59,7 @@ export class MemoryStore implements MessageStore {
     this.operations++;
     switch (op.op) {
       case 'add': {
+        if (op.duplicateId !== undefined) this.duplicates.remember(op.destination, op.duplicateId);
         // A snapshot of the fields, as a journal would keep them.
         const kept = (): Kept => ({ destination: op.destination, message: { ...op.message, body: op.message.body }, dispatched: false });
         if (op.subscriptions) {
@@ -91,6 +95,7 @@ export class MemoryStore implements MessageStore {
       case 'remove-destination':
         this.destinations.delete(op.destination);
         this.queues.delete(op.destination);
+        this.duplicates.forget(op.destination);
         break;
     }
   }

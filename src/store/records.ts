@@ -12,6 +12,10 @@ import { BinaryReader, BinaryWriter } from './binary.js';
 import type { DurableSubscriptionRecord, StoredMessage, StoreOp } from './types.js';
 
 export const RECORD_MAGIC = 0xa55a;
+
+/** Flags of an Add record: it names durable subscriptions; it carries a duplicate-detection id. */
+const ADD_FOR_SUBSCRIPTIONS = 1;
+const ADD_WITH_DUPLICATE_ID = 2;
 export const RECORD_HEADER = 11;
 
 export const RecordType = {
@@ -128,7 +132,8 @@ function writeOpPayload(w: BinaryWriter, op: StoreOp): void {
       w.str(op.destination);
       w.u16(op.subscriptions?.length ?? 0);
       for (const s of op.subscriptions ?? []) w.str(s);
-      w.u8(op.subscriptions ? 1 : 0);
+      w.u8((op.subscriptions ? ADD_FOR_SUBSCRIPTIONS : 0) | (op.duplicateId !== undefined ? ADD_WITH_DUPLICATE_ID : 0));
+      if (op.duplicateId !== undefined) w.str(op.duplicateId);
       writeMessage(w, op.message);
       return;
     case 'remove':
@@ -168,8 +173,9 @@ function readOpPayload(type: number, r: BinaryReader): StoreOp {
       const destination = r.str();
       const subs: string[] = [];
       for (let n = r.u16(); n > 0; n--) subs.push(r.str());
-      const forSubscriptions = r.u8() === 1;
-      return { op: 'add', destination, message: readMessage(r), subscriptions: forSubscriptions ? subs : undefined };
+      const flags = r.u8();
+      const duplicateId = flags & ADD_WITH_DUPLICATE_ID ? r.str() : undefined;
+      return { op: 'add', destination, message: readMessage(r), subscriptions: flags & ADD_FOR_SUBSCRIPTIONS ? subs : undefined, duplicateId };
     }
     case RecordType.Remove:
     case RecordType.Dispatched: {
@@ -242,13 +248,14 @@ export function encodeEpoch(w: BinaryWriter, mark: EpochMark): number {
 }
 
 /** What recovery needs of an Add record to index it, without decoding the message. */
-export function peekAdd(payload: Buffer): { destination: string; subscriptions: string[] | undefined; messageId: string } {
+export function peekAdd(payload: Buffer): { destination: string; subscriptions: string[] | undefined; messageId: string; duplicateId: string | undefined } {
   const r = new BinaryReader(payload);
   const destination = r.str();
   const subs: string[] = [];
   for (let n = r.u16(); n > 0; n--) subs.push(r.str());
-  const forSubscriptions = r.u8() === 1;
-  return { destination, subscriptions: forSubscriptions ? subs : undefined, messageId: r.str() };
+  const flags = r.u8();
+  const duplicateId = flags & ADD_WITH_DUPLICATE_ID ? r.str() : undefined;
+  return { destination, subscriptions: flags & ADD_FOR_SUBSCRIPTIONS ? subs : undefined, messageId: r.str(), duplicateId };
 }
 
 /** The message of an Add record, skipping what recovery already knows. */
@@ -256,7 +263,7 @@ export function readAddedMessage(payload: Buffer, id: string): StoredMessage {
   const r = new BinaryReader(payload);
   r.skipStr();
   for (let n = r.u16(); n > 0; n--) r.skipStr();
-  r.u8();
+  if (r.u8() & ADD_WITH_DUPLICATE_ID) r.skipStr();
   return readMessage(r, id);
 }
 

@@ -138,6 +138,7 @@ function applyRecord(index: LiveIndex, type: number, payload: Buffer, loc: Locat
     // The message itself is decoded later, and only if it is still pending.
     const a = peekAdd(payload);
     index.add(a.destination, a.messageId, a.subscriptions, loc);
+    if (a.duplicateId !== undefined) index.duplicates.remember(a.destination, a.duplicateId);
     return;
   }
   const d = decodeRecord(type, payload);
@@ -226,6 +227,7 @@ function buildState(index: LiveIndex, read: (loc: Location, id: string) => Store
     destinations: [...new Set([...index.destinations.keys(), ...queues.keys()])],
     queues,
     subscriptions: [...index.subscriptions.values()].map((s) => ({ record: s.record, pending: subscriptionMessages(s.record.id) })),
+    duplicateIds: index.duplicates.toMap(),
     operations: 0,
     seconds: 0,
   };

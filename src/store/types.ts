@@ -38,7 +38,14 @@ export interface DurableSubscriptionRecord {
  * topic message name the subscription.
  */
 export type StoreOp =
-  | { op: 'add'; destination: string; message: StoredMessage; subscriptions?: readonly string[] | undefined }
+  | {
+      op: 'add';
+      destination: string;
+      message: StoredMessage;
+      subscriptions?: readonly string[] | undefined;
+      /** The producer's duplicate-detection id (`_AMQ_DUPL_ID`): remembered, per destination, across restarts. */
+      duplicateId?: string | undefined;
+    }
   | { op: 'remove'; destination: string; messageId: string; subscription?: string | undefined }
   /**
    * The message was handed to a consumer (`consumer`: the broker, for a
@@ -66,6 +73,8 @@ export interface RecoveredState {
   /** Each queue's pending messages in the order they were added. */
   queues: Map<string, Iterable<StoredMessage>>;
   subscriptions: RecoveredSubscription[];
+  /** Each destination's last duplicate-detection ids, oldest first. */
+  duplicateIds: Map<string, string[]>;
   /** Operations replayed to get here. */
   operations: number;
   seconds: number;

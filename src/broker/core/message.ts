@@ -3,6 +3,9 @@ import type { Destination } from './destination.js';
 /** Header names to values, without a prototype (a header may be named `__proto__`). */
 export type Headers = Record<string, string>;
 
+/** The message property by which a producer makes its re-sends idempotent (Artemis' name). */
+export const DUPLICATE_ID_HEADER = '_AMQ_DUPL_ID';
+
 /** JMS priority used when a SEND gives none (JMS default, as ActiveMQ). */
 export const DEFAULT_PRIORITY = 4;
 
@@ -94,6 +97,11 @@ export class BrokerMessage {
 
   get groupId(): string | undefined {
     return this.headers.JMSXGroupID;
+  }
+
+  /** The producer's duplicate-detection id (Artemis' `_AMQ_DUPL_ID`): a re-send with the same id is dropped. */
+  get duplicateId(): string | undefined {
+    return this.headers[DUPLICATE_ID_HEADER];
   }
 
   /** Approximate bytes held in memory, for memory limits. */

@@ -1,6 +1,7 @@
 import type { Consumer } from './consumer.js';
 import type { Destination } from './destination.js';
 import type { BrokerMessage } from './message.js';
+import { ArrivalLine } from './arrival-line.js';
 import { PendingList } from './pending-list.js';
 import type { MessageStore, StoreOp, WriteCallback } from '../../store/types.js';
 
@@ -20,8 +21,9 @@ export interface QueueEnvironment {
   readonly maximumRedeliveries: number;
   /** ms that messages a consumer with an affinity gave back unacknowledged are kept for consumers of that affinity (policy.networkRedeliveryAffinity). */
   readonly redeliveryAffinity: number;
-  expired(queue: Queue, message: BrokerMessage): void;
-  deadLetter(queue: Queue, message: BrokerMessage, reason: string): void;
+  /** A message expired: dead-lettered or dropped, per policy; `done` once that is stored. */
+  expired(message: BrokerMessage, done?: WriteCallback): void;
+  deadLetter(message: BrokerMessage, reason: string, done?: WriteCallback): void;
   /** Called when the bytes of pending non-persistent messages change, for the broker's memory limit. */
   memoryChanged(delta: number): void;
 }
@@ -49,6 +51,7 @@ export class Queue {
   private wakeAt = Infinity;
   private dispatching = false;
   private dispatchAgain = false;
+  private readonly arrivals = new ArrivalLine();
   readonly stats: QueueStatistics = { enqueued: 0, dequeued: 0, dispatched: 0, expired: 0 };
 
   constructor(
@@ -67,13 +70,25 @@ export class Queue {
     return this.consumers;
   }
 
-  /** Stores (when persistent and this queue persists) and dispatches. `done` runs once the store has it. */
+  /**
+   * Stores (when persistent and this queue persists), then dispatches: a
+   * persistent message reaches no consumer before it is stored. `done` runs
+   * once the store has it. A message already expired when it arrives is
+   * never delivered (dead-lettered or dropped, as ActiveMQ's policy says).
+   */
   enqueue(message: BrokerMessage, done?: WriteCallback): void {
-    const op = this.addOp(message);
-    if (op) this.env.store.write(op, done);
-    else done?.();
     this.stats.enqueued++;
-    this.offer(message);
+    if (message.isExpired(Date.now())) {
+      this.stats.expired++;
+      this.env.expired(message, done);
+      return;
+    }
+    const op = this.addOp(message);
+    if (op) this.env.store.write(op, this.arrivals.stored(() => this.offer(message), done));
+    else {
+      this.arrivals.pass(() => this.offer(message));
+      done?.();
+    }
   }
 
   /** The store record that `enqueue` would write, for a transaction's batch. */
@@ -116,12 +131,13 @@ export class Queue {
   /** Enqueues a message whose store record is already written (transaction commit, recovery). */
   enqueueStored(message: BrokerMessage): void {
     this.stats.enqueued++;
-    this.offer(message);
+    this.arrivals.pass(() => this.offer(message));
   }
 
   /** Adds a message to the pending list and dispatches, without touching the store or statistics. */
   offer(message: BrokerMessage): void {
     if (this.pending.size === 0 && !this.dispatching) {
+      if (message.isExpired(Date.now())) return this.expireTaken(message);
       const consumer = this.pick(message);
       if (consumer) {
         this.handOver(consumer, message);
@@ -189,7 +205,7 @@ export class Queue {
    */
   deadLetter(message: BrokerMessage, reason: string, done?: WriteCallback): void {
     this.stats.dequeued++;
-    this.env.deadLetter(this, message, reason);
+    this.env.deadLetter(message, reason);
     this.unstore(message, done);
   }
 
@@ -291,7 +307,7 @@ export class Queue {
 
   private expireTaken(m: BrokerMessage): void {
     this.stats.expired++;
-    this.env.expired(this, m);
+    this.env.expired(m);
     this.unstore(m);
   }
 

@@ -1,5 +1,7 @@
 import type { Logger } from '../../config/logger.js';
 import { protocolError } from '../../errors.js';
+import { DEFAULT_DUPLICATE_ID_CACHE_SIZE } from '../../store/duplicate-windows.js';
+import { RecentIds } from '../../util/recent-ids.js';
 import { type DestinationPolicy, SHARED_DLQ } from '../../config/policy.js';
 import type { DurableSubscriptionRecord, MessageStore, RecoveredState, StoredMessage, StoreOp, WriteCallback } from '../../store/types.js';
 import type { Consumer } from './consumer.js';
@@ -50,6 +52,8 @@ export class MessageRouter implements QueueEnvironment {
   private readonly memoryWaiters = new Set<() => void>();
   /** Live temporary destinations, by key, with the connection that owns each. */
   readonly temporaries = new Map<string, string>();
+  /** Per destination, the duplicate-detection ids of the last messages sent to it. */
+  private readonly recentIds = new Map<string, RecentIds>();
 
   constructor(options: RouterOptions) {
     this.store = options.store;
@@ -134,7 +138,7 @@ export class MessageRouter implements QueueEnvironment {
 
   private queuePersistence(dest: Destination): QueuePersistence {
     return {
-      addOp: (m) => ({ op: 'add', destination: dest.key, message: m }),
+      addOp: (m) => ({ op: 'add', destination: dest.key, message: m, duplicateId: m.duplicateId }),
       removeOp: (m) => ({ op: 'remove', destination: dest.key, messageId: m.id }),
       dispatchedOp: (m, consumer) => ({ op: 'dispatched', destination: dest.key, messageId: m.id, consumer }),
     };
@@ -142,21 +146,52 @@ export class MessageRouter implements QueueEnvironment {
 
   // ---- sending ----
 
-  /** Routes one message; `done` runs once it is stored (at once for non-persistent messages). */
+  /**
+   * Routes one message; `done` runs once it is stored (at once for
+   * non-persistent messages). A message whose duplicate-detection id the
+   * destination saw lately is acknowledged and dropped.
+   */
   send(m: BrokerMessage, done?: WriteCallback): void {
+    if (this.seenBefore(m)) {
+      done?.();
+      return;
+    }
     if (m.destination.type === 'queue') this.queue(m.destination).enqueue(m, done);
     else this.publish(m, done);
   }
 
+  /** True for a message whose `_AMQ_DUPL_ID` this destination saw lately; else the id is remembered now. */
+  private seenBefore(m: BrokerMessage): boolean {
+    const id = m.duplicateId;
+    if (id === undefined) return false;
+    let recent = this.recentIds.get(m.destination.key);
+    if (!recent) this.recentIds.set(m.destination.key, (recent = new RecentIds(DEFAULT_DUPLICATE_ID_CACHE_SIZE)));
+    if (recent.has(id)) {
+      this.logger.debug({ destination: stompName(m.destination), duplicateId: id }, 'Duplicate message dropped');
+      return true;
+    }
+    recent.add(id);
+    return false;
+  }
+
   private publish(m: BrokerMessage, done?: WriteCallback): void {
     const topic = this.topic(m.destination);
-    const targets = this.matchingSubscriptions(topic, m);
     topic.stats.enqueued++;
-    topic.remember(m, this.policy.retroactiveMessages);
+    if (m.isExpired(Date.now())) {
+      this.expired(m, done);
+      return;
+    }
+    const targets = this.matchingSubscriptions(topic, m);
+    const deliver = () => {
+      topic.remember(m, this.policy.retroactiveMessages);
+      this.deliverToSubscriptions(m, targets);
+    };
     const op = this.topicAddOp(m, targets);
-    if (op) this.store.write(op, done);
-    else done?.();
-    this.deliverToSubscriptions(m, targets);
+    if (op) this.store.write(op, topic.arrivals.stored(deliver, done));
+    else {
+      topic.arrivals.pass(deliver);
+      done?.();
+    }
   }
 
   private matchingSubscriptions(topic: Topic, m: BrokerMessage): TopicSubscription[] {
@@ -172,7 +207,7 @@ export class MessageRouter implements QueueEnvironment {
   private topicAddOp(m: BrokerMessage, targets: TopicSubscription[]): StoreOp | null {
     if (!m.persistent || m.destination.temporary) return null;
     const keys = targets.filter((s) => s.durable).map((s) => s.durable!.id);
-    return keys.length > 0 ? { op: 'add', destination: m.destination.key, message: m, subscriptions: keys } : null;
+    return keys.length > 0 ? { op: 'add', destination: m.destination.key, message: m, subscriptions: keys, duplicateId: m.duplicateId } : null;
   }
 
   private deliverToSubscriptions(m: BrokerMessage, targets: TopicSubscription[]): void {
@@ -185,6 +220,7 @@ export class MessageRouter implements QueueEnvironment {
     const ops: StoreOp[] = [];
     const deliveries: Array<() => void> = [];
     for (const m of sends) {
+      if (this.seenBefore(m)) continue;
       if (m.destination.type === 'queue') {
         const q = this.queue(m.destination);
         const op = q.addOp(m);
@@ -197,8 +233,10 @@ export class MessageRouter implements QueueEnvironment {
         if (op) ops.push(op);
         deliveries.push(() => {
           topic.stats.enqueued++;
-          topic.remember(m, this.policy.retroactiveMessages);
-          this.deliverToSubscriptions(m, targets);
+          topic.arrivals.pass(() => {
+            topic.remember(m, this.policy.retroactiveMessages);
+            this.deliverToSubscriptions(m, targets);
+          });
         });
       }
     }
@@ -353,14 +391,16 @@ export class MessageRouter implements QueueEnvironment {
 
   // ---- dead letters and expiry ----
 
-  deadLetter(_queue: Queue, m: BrokerMessage, reason: string): void {
+  deadLetter(m: BrokerMessage, reason: string, done?: WriteCallback): void {
     if (!m.persistent && !this.policy.processNonPersistent) {
       this.logger.debug({ messageId: m.id, destination: stompName(m.destination), reason }, 'Non-persistent message dropped instead of dead-lettered');
+      done?.();
       return;
     }
     const dlq = this.deadLetterQueueFor(m.destination);
     if (dlq.key === m.destination.key) {
       this.logger.warn({ messageId: m.id, reason }, 'Message dropped: it failed in the dead letter queue itself');
+      done?.();
       return;
     }
     const copy = m.with({
@@ -369,11 +409,12 @@ export class MessageRouter implements QueueEnvironment {
       redeliveryCounter: 0,
       brokerHeaders: { ...m.brokerHeaders, 'original-destination': m.brokerHeaders?.['original-destination'] ?? stompName(m.destination), dlqDeliveryFailureCause: reason },
     });
-    this.queue(dlq).enqueue(copy);
+    this.queue(dlq).enqueue(copy, done);
   }
 
-  expired(queue: Queue, m: BrokerMessage): void {
-    if (this.policy.processExpired) this.deadLetter(queue, m, 'Message expired');
+  expired(m: BrokerMessage, done?: WriteCallback): void {
+    if (this.policy.processExpired) this.deadLetter(m, 'Message expired', done);
+    else done?.();
   }
 
   deadLetterQueueFor(dest: Destination): Destination {
@@ -409,6 +450,11 @@ export class MessageRouter implements QueueEnvironment {
         if (s.dispatchedTo && this.policy.networkRedeliveryAffinity > 0) q.reserveFor([m], s.dispatchedTo, until);
         count++;
       }
+    }
+    for (const [key, ids] of state.duplicateIds) {
+      const recent = new RecentIds(DEFAULT_DUPLICATE_ID_CACHE_SIZE);
+      for (const id of ids) recent.add(id);
+      this.recentIds.set(key, recent);
     }
     for (const { record, pending } of state.subscriptions) {
       const sub = this.createDurable(record, filterFor(record));

@@ -2,6 +2,7 @@ import type { DurableSubscriptionRecord } from '../../store/types.js';
 import type { Consumer } from './consumer.js';
 import type { Destination } from './destination.js';
 import type { BrokerMessage } from './message.js';
+import { ArrivalLine } from './arrival-line.js';
 import type { Queue } from './queue.js';
 
 /**
@@ -27,6 +28,8 @@ export interface TopicStatistics {
 
 export class Topic {
   readonly subscriptions = new Set<TopicSubscription>();
+  /** Keeps publication order while persistent messages are being stored. */
+  readonly arrivals = new ArrivalLine();
   readonly stats: TopicStatistics = { enqueued: 0 };
   /** Recent messages for retroactive subscribers. */
   readonly recent: BrokerMessage[] = [];

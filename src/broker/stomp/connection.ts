@@ -21,6 +21,7 @@ import { closeSubscription, handleSubscribe, handleUnsubscribe } from './handler
 import { handleAbort, handleBegin, handleCommit, rollback } from './handlers/transaction.js';
 import { destinationLine, messageFrameHead } from './message-frame.js';
 import type { PeerProtocol, PeerSession } from './peer.js';
+import type { QueueBrowser } from './browser.js';
 import type { StompSubscription } from './subscription.js';
 import type { Transaction } from './transaction.js';
 
@@ -71,6 +72,8 @@ export class StompConnection implements StompNameResolver {
   clientId: string | undefined;
   readonly parser: FrameParser;
   readonly subscriptions = new Map<string, StompSubscription>();
+  /** Queue browsers (SUBSCRIBE with browser:true), by subscription id. */
+  readonly browsers = new Map<string, QueueBrowser>();
   /** Subscriptions by their index, which 1.2 ack ids carry. */
   readonly subscriptionsByIndex = new Map<number, StompSubscription>();
   subscriptionSequence = 0;
@@ -119,6 +122,11 @@ export class StompConnection implements StompNameResolver {
 
   get writable(): boolean {
     return !this.blocked;
+  }
+
+  /** MESSAGE frames escape their headers from STOMP 1.1 on. */
+  get escape(): boolean {
+    return this.version !== '1.0';
   }
 
   // ---- input ----
@@ -291,6 +299,8 @@ export class StompConnection implements StompNameResolver {
     for (const tx of this.transactions.values()) rollback(tx);
     this.transactions.clear();
     for (const sub of [...this.subscriptions.values()]) closeSubscription(this, sub);
+    for (const browser of this.browsers.values()) browser.close();
+    this.browsers.clear();
     for (const { destination: dest } of this.temporaries.values()) {
       this.ctx.router.temporaries.delete(dest.key);
       this.ctx.router.removeDestination(dest);
@@ -315,8 +325,12 @@ export class StompConnection implements StompNameResolver {
       properties: sub.settings.peer?.properties,
     });
     this.stats.messagesOut++;
+    this.writeMessageFrame(head, m.body);
+  }
+
+  writeMessageFrame(head: string, body: Buffer): void {
     this.heartBeats?.written();
-    this.link.writeFrame(head, m.body);
+    this.link.writeFrame(head, body);
     if (!this.blocked && this.link.backlog > BACKLOG_HIGH_WATER) this.blocked = true;
   }
 
@@ -339,10 +353,14 @@ export class StompConnection implements StompNameResolver {
   private onDrain(): void {
     if (!this.blocked) return;
     this.blocked = false;
-    for (const sub of this.subscriptions.values()) {
-      if (sub.topicSubscription) sub.topicSubscription.queue.dispatch();
-      else this.ctx.router.redispatch(sub.settings.destination, sub);
-    }
+    for (const sub of this.subscriptions.values()) this.redispatch(sub);
+    for (const browser of this.browsers.values()) browser.resume();
+  }
+
+  /** Dispatches what waits for a subscription that has room again. */
+  redispatch(sub: StompSubscription): void {
+    if (sub.topicSubscription) sub.topicSubscription.queue.dispatch();
+    else this.ctx.router.redispatch(sub.settings.destination, sub);
   }
 
   /** Producer flow control: stop reading while the broker's memory limit is exceeded. */
@@ -380,11 +398,13 @@ export class StompConnection implements StompNameResolver {
     else this.afterWrites.push({ after: this.writesIssued, run });
   }
 
-  receipt(receiptId: string | undefined): void {
+  /** Writes a RECEIPT once the frame's effects are durable; `then` runs right after it is written. */
+  receipt(receiptId: string | undefined, then?: () => void): void {
     if (receiptId === undefined) return;
     this.whenWritten(() => {
       if (this.state === 'closed') return;
       this.writeFrame({ command: 'RECEIPT', headers: createHeaders({ 'receipt-id': receiptId }), body: Buffer.alloc(0) });
+      then?.();
     });
   }
 

@@ -54,6 +54,8 @@ export class StompSubscription implements Consumer {
   readonly inflight = new Map<string, Delivery>();
   topicSubscription: TopicSubscription | null = null;
   closed = false;
+  /** Takes nothing yet: its SUBSCRIBE's RECEIPT has not been written (ActiveMQ writes the RECEIPT first). */
+  held = false;
   private deliveries = 0;
   private readonly idLines: [string, string];
 
@@ -88,7 +90,7 @@ export class StompSubscription implements Consumer {
   }
 
   hasCapacity(): boolean {
-    return !this.closed && this.owner.writable && (this.settings.ackMode === 'auto' || this.inflight.size < this.settings.prefetch);
+    return !this.closed && !this.held && this.owner.writable && (this.settings.ackMode === 'auto' || this.inflight.size < this.settings.prefetch);
   }
 
   /** Selector and noLocal are applied here for queues; a topic subscription applies them when it takes a message. */

@@ -12,8 +12,8 @@ import type { LinkFault, Session } from '../../client/session.js';
 import type { Logger } from '../../config/logger.js';
 import { networkError } from '../../errors.js';
 import { createHeaders, type Frame } from '../../stomp/index.js';
-import type { FaultAction, NetworkOptions } from '../connector-config.js';
-import { type BrokerIdentity, NetworkDuplicates } from '../protocol.js';
+import { type FaultAction, type NetworkOptions, networkProperties } from '../connector-config.js';
+import { advisoryRemoteIp, type BrokerIdentity, NetworkDuplicates } from '../protocol.js';
 import type { BridgeContext, BridgeStats } from './context.js';
 import { Dialer } from './dialer.js';
 import { Pull } from './pull.js';
@@ -129,7 +129,16 @@ export class NetworkBridge {
     session.onFrame = (f) => this.onFrame(f);
     session.onClose = (err) => this.down(session, err);
     this.logger.info({ remote: remote.brokerName, address: address.url }, `Network connection between vm://${local} and ${address.url} (${remote.brokerName}) has been established.`);
-    this.host.advisories.bridgeStarted({ bridgeId: this.name, remoteBrokerName: remote.brokerName, remoteAddress: address.url, createdByDuplex: false, localBrokerName: local });
+    this.host.advisories.bridgeStarted({
+      bridgeId: this.name,
+      remoteBrokerName: remote.brokerName,
+      remoteBrokerId: remote.brokerId,
+      remoteBrokerURL: remote.brokerURL ?? address.url,
+      remoteIp: advisoryRemoteIp(address.url),
+      createdByDuplex: false,
+      duplex: this.options.duplex,
+      networkProperties: networkProperties(this.options),
+    });
     push.start();
     pull?.start();
   }

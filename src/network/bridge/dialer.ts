@@ -15,7 +15,7 @@ import type { BrokerAddress } from '../../client/failover-uri.js';
 import { Session, StompServerError } from '../../client/session.js';
 import type { Logger } from '../../config/logger.js';
 import { errorMessage } from '../../errors.js';
-import type { NetworkOptions } from '../connector-config.js';
+import { type NetworkOptions, networkProperties } from '../connector-config.js';
 import { BRIDGE_HEADER, type BridgeHello, BROKER_HEADER, type BrokerIdentity, parseIdentity } from '../protocol.js';
 
 const PROBE_INTERVAL = 500;
@@ -48,7 +48,7 @@ export class Dialer {
     private readonly events: DialerEvents,
   ) {
     this.delay = options.initialReconnectDelay;
-    this.hello = { brokerName: host.brokerName, brokerId: host.brokerId, connector: options.name, duplex: options.duplex };
+    this.hello = { brokerName: host.brokerName, brokerId: host.brokerId, connector: options.name, duplex: options.duplex, networkProperties: networkProperties(options) };
   }
 
   start(): void {
@@ -104,12 +104,13 @@ export class Dialer {
     const hb = this.options.bridgeHeartBeat;
     let session: Session;
     try {
+      const hello: BridgeHello = { ...this.hello, brokerURL: this.host.brokerURL };
       session = await Session.open(address, {
         acceptVersion: '1.2',
         heartBeat: [hb, hb],
         heartBeatGrace: 2,
         connectTimeout: Math.max(2000, hb * 3),
-        connectHeaders: { [BRIDGE_HEADER]: JSON.stringify(this.hello) },
+        connectHeaders: { [BRIDGE_HEADER]: JSON.stringify(hello) },
       });
     } catch (err) {
       if (err instanceof StompServerError) throw new Refused(err.message);

@@ -23,6 +23,12 @@ export function handleAck(c: StompConnection, frame: Frame, negative: boolean): 
     if (subId !== undefined) sub = c.subscriptions.get(subId);
     else for (const s of c.subscriptions.values()) if (s.inflight.has(key)) sub = s;
   }
+  if (!sub && isBrowsed(c, h.subscription, key)) {
+    // A browsed message is neither consumed nor locked: an ACK changes nothing (ActiveMQ refuses a NACK).
+    if (negative) throw protocolError('STOMP_BROWSER_NACK');
+    c.receipt(h.receipt);
+    return;
+  }
   // NACK rejects one message, even in client mode.
   const deliveries = !sub ? [] : negative ? sub.takeOne(key) : sub.takeAcknowledged(key);
   if (!sub || deliveries.length === 0) throw protocolError('STOMP_UNEXPECTED_ACK', command, key);
@@ -42,6 +48,15 @@ export function handleAck(c: StompConnection, frame: Frame, negative: boolean): 
     d.source.dispatch();
   }
   c.receipt(h.receipt);
+}
+
+/** Whether an ACK names a queue browser's message (by subscription, or, in 1.2, by an ack id of its index). */
+function isBrowsed(c: StompConnection, subscription: string | undefined, key: string): boolean {
+  if (subscription !== undefined) return c.browsers.has(subscription);
+  if (c.version !== '1.2') return false;
+  const index = Number.parseInt(key, 10);
+  for (const b of c.browsers.values()) if (b.index === index) return true;
+  return false;
 }
 
 /** NACK: ActiveMQ treats it as a poison ack and dead-letters the message at once (policy `nackToDeadLetter`). */

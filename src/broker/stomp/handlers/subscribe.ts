@@ -3,6 +3,9 @@ import type { Frame, Headers } from '../../../stomp/index.js';
 import { type Destination, parseStompDestination } from '../../core/destination.js';
 import type { BrokerMessage } from '../../core/message.js';
 import type { StompConnection } from '../connection.js';
+import { escapeHeaderValue } from '../../../stomp/index.js';
+import { isWildcard, matchesWildcard } from '../../core/wildcard.js';
+import { QueueBrowser } from '../browser.js';
 import { type AckMode, ACK_MODES, StompSubscription } from '../subscription.js';
 
 export function handleSubscribe(c: StompConnection, frame: Frame): void {
@@ -14,8 +17,9 @@ export function handleSubscribe(c: StompConnection, frame: Frame): void {
     if (c.version !== '1.0') throw protocolError('STOMP_SUBSCRIBE_NO_ID');
     id = destHeader;
   }
-  if (c.subscriptions.has(id)) throw protocolError('STOMP_DUPLICATE_SUBSCRIPTION', id);
+  if (c.subscriptions.has(id) || c.browsers.has(id)) throw protocolError('STOMP_DUPLICATE_SUBSCRIPTION', id);
   const dest = parseStompDestination(destHeader, c);
+  if (h.browser === 'true') return browse(c, frame, id, dest);
   if (dest.temporary && c.ctx.router.temporaries.get(dest.key) !== c.connectionId) throw protocolError('STOMP_FOREIGN_TEMPORARY', destHeader);
   const ackMode = (h.ack ?? 'auto') as AckMode;
   if (!ACK_MODES.includes(ackMode)) throw protocolError('STOMP_ACK_MODE', h.ack!);
@@ -48,6 +52,8 @@ export function handleSubscribe(c: StompConnection, frame: Frame): void {
   );
   c.subscriptions.set(id, sub);
   c.subscriptionsByIndex.set(sub.index, sub);
+  // With a receipt, the subscription exists at once but takes its first message only after the RECEIPT (as ActiveMQ).
+  sub.held = h.receipt !== undefined;
   try {
     attach(c, sub, dest, h['activemq.retroactive'] === 'true');
   } catch (err) {
@@ -68,7 +74,24 @@ export function handleSubscribe(c: StompConnection, frame: Frame): void {
     subscriptionName: durableName,
     brokerPath: peer?.brokerPath ?? [],
   });
-  c.receipt(h.receipt);
+  c.receipt(h.receipt, () => {
+    sub.held = false;
+    c.redispatch(sub);
+  });
+}
+
+/** ActiveMQ's queue browser: the queue's messages as they are now, then `browser:end`, after the RECEIPT. */
+function browse(c: StompConnection, frame: Frame, id: string, dest: Destination): void {
+  if (c.version === '1.0') throw protocolError('STOMP_BROWSER_VERSION');
+  if (dest.type !== 'queue') throw protocolError('STOMP_BROWSER_NOT_QUEUE', frame.headers.destination!);
+  const snapshot: BrokerMessage[] = [];
+  for (const q of c.ctx.router.queues.values()) {
+    if (q.destination.key === dest.key || (isWildcard(dest.name) && !q.destination.temporary && matchesWildcard(dest.name, q.destination.name))) snapshot.push(...q.pending.toArray());
+  }
+  const browser = new QueueBrowser(id, ++c.subscriptionSequence, frame.headers.destination!, snapshot, c, `subscription:${c.escape ? escapeHeaderValue(id) : id}\n`);
+  c.browsers.set(id, browser);
+  if (frame.headers.receipt === undefined) browser.resume();
+  else c.receipt(frame.headers.receipt, () => browser.resume());
 }
 
 function compile(c: StompConnection, text: string | undefined): ((m: BrokerMessage) => boolean) | null {
@@ -103,8 +126,12 @@ export function handleUnsubscribe(c: StompConnection, frame: Frame): void {
   const id = h.id ?? (c.version === '1.0' ? h.destination : undefined);
   if (id === undefined && durableName === undefined) throw protocolError('STOMP_UNSUBSCRIBE_NO_ID');
   const sub = id !== undefined ? c.subscriptions.get(id) : undefined;
+  const browser = id !== undefined ? c.browsers.get(id) : undefined;
   if (sub) closeSubscription(c, sub);
-  else if (durableName === undefined) throw protocolError('STOMP_NO_SUBSCRIPTION', id!);
+  else if (browser) {
+    browser.close();
+    c.browsers.delete(id!);
+  } else if (durableName === undefined) throw protocolError('STOMP_NO_SUBSCRIPTION', id!);
   if (durableName !== undefined) {
     if (!c.clientId) throw protocolError('STOMP_DURABLE_NO_CLIENT_ID');
     c.ctx.router.removeDurable(c.clientId, durableName);
