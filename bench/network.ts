@@ -33,7 +33,7 @@ async function flow(producerPort: number, consumerPorts: number[], count: number
   const p = await LoadConnection.open(producerPort);
   const t0 = performance.now();
   await produce(p, { destination, count, size, producer: 0 });
-  await Promise.race([done, new Promise((r) => setTimeout(r, 180_000))]);
+  await Promise.race([done, new Promise((r) => setTimeout(r, 180_000).unref())]);
   const seconds = (performance.now() - t0) / 1000;
   for (const c of [...conns, p]) c.close();
   return { rate: ledger.received / seconds, ledger, perConsumer };

@@ -11,6 +11,7 @@ import { hideBin } from 'yargs/helpers';
 import { LATENCY_SCENARIOS, type Scenario, type ScenarioResult, THROUGHPUT_SCENARIOS, warmUp } from './scenarios.js';
 import { activemqInstalled, type BrokerTarget, freePort, startActiveMQ, startAmqSim, type TargetOptions } from './targets.js';
 import { atFileLimit, type FileLimitResult, idleConnections, type IdleResult } from './connections.js';
+import { type DuplicateResult, failoverDuplicates } from './duplicates.js';
 import { failoverTrial, type FailoverTrial } from './failover.js';
 import { networkScenarios, type NetworkResult } from './network.js';
 import { fsyncRate, gcScenario, type GcResult, persistenceScenarios, type PersistenceResult, recoveryScenario, type RecoveryResult } from './persistence.js';
@@ -28,6 +29,7 @@ const args = yargs(hideBin(process.argv))
   .option('failover-trials', { type: 'number', default: 8, describe: 'kill -9 trials per lock poll setting in the failover scenario' })
   .option('network-messages', { type: 'number', default: 200_000, describe: 'Messages for the network throughput scenario' })
   .option('gc-messages', { type: 'number', default: 1_000_000, describe: 'Persistent messages through a queue for the journal GC scenario' })
+  .option('duplicate-kills', { type: 'number', default: 20, describe: 'kill -9 of the hub master in the duplicates scenario (combined topology)' })
   .strict()
   .parseSync();
 
@@ -118,7 +120,8 @@ async function main(): Promise<void> {
   const persistence = wants('persistence') ? await persistence_(work) : null;
   const failover = wants('failover') ? await failover_(work) : null;
   const network = wants('network') ? await network_(work) : null;
-  if (args.out) writeFileSync(args.out, JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), results, connections, persistence, failover, network }, null, 2));
+  const duplicates = wants('duplicates') ? await duplicates_(work) : null;
+  if (args.out) writeFileSync(args.out, JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), results, connections, persistence, failover, network, duplicates }, null, 2));
 }
 
 async function network_(work: string): Promise<NetworkResult[]> {
@@ -135,6 +138,23 @@ async function network_(work: string): Promise<NetworkResult[]> {
     const single = results.find((r) => r.target === name && r.topology === 'single broker');
     const net = results.find((r) => r.target === name && r.topology === 'hub → 2 edges');
     console.log(`| ${name} | ${fmt(single?.rate)} | ${fmt(net?.rate)} | ${fmt(single && net ? (net.rate / single.rate) * 100 : NaN)} % | ${[single, net].every((r) => r?.verified) ? 'yes' : 'NO'} |`);
+  }
+  return results;
+}
+
+/** amq-sim only: ActiveMQ has no duplicate-detection id for STOMP producers. */
+async function duplicates_(work: string): Promise<DuplicateResult[]> {
+  const results: DuplicateResult[] = [];
+  for (const rate of [20, 0]) {
+    for (const ids of [false, true]) {
+      console.error(`  amq-sim: combined topology, ${args['duplicate-kills']} kill -9 of the hub master, producer ${rate ? `at ${rate} msg/s` : 'flat out'} ${ids ? 'with' : 'without'} _AMQ_DUPL_ID`);
+      results.push(await failoverDuplicates(work, args['duplicate-kills'], ids, rate));
+    }
+  }
+  console.log('\n| producer | rate | kill -9 of the master | sent | re-sent after a lost receipt | received | duplicates | missing |');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|');
+  for (const r of results) {
+    console.log(`| ${r.duplicateIds ? 'with _AMQ_DUPL_ID' : 'plain'} | ${r.rate ? `${r.rate} msg/s` : 'flat out'} | ${r.kills} | ${fmt(r.sent)} | ${r.resent} | ${fmt(r.received)} | ${r.duplicates} | ${r.missing} |`);
   }
   return results;
 }

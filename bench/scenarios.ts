@@ -68,7 +68,7 @@ async function flow(name: string, target: BrokerTarget, spec: FlowSpec): Promise
       produce(p, { destination, count: spec.perProducer, size: spec.size, producer: i, persistent: spec.persistent, receiptEvery: spec.receiptEvery, rate: spec.rate }),
     ),
   );
-  const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 120_000));
+  const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 120_000).unref());
   const outcome = await Promise.race([done, timeout]);
   // Let late duplicates show up before judging.
   await new Promise((r) => setTimeout(r, 200));

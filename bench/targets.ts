@@ -105,7 +105,7 @@ function wrap(name: string, port: number, child: ChildProcess, pid: () => number
     rss: () => procRss(pid()),
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000).unref())]);
       if (child.exitCode === null) child.kill('SIGKILL');
       await exited;
     },

@@ -127,21 +127,24 @@ export function metaLine(m: MessageMeta, via: string): string {
   return `${META_HEADER}:${escapeHeaderValue(encodeMeta(m, via))}\n`;
 }
 
-const META = /^([01]);(\d);(\d+);(\d+);([^;]*);(.+)$/s;
-
-/** Throws NetworkError for a value that is not a meta header. */
+/** Throws NetworkError for a value that is not a meta header. (On the busiest path of a bridge: no regex, no split.) */
 export function decodeMeta(value: string): MessageMeta {
-  const m = META.exec(value);
-  if (!m) throw networkError('NETWORK_BAD_MESSAGE', `${META_HEADER} header`, JSON.stringify(value.slice(0, 80)));
-  return {
-    persistent: m[1] === '1',
-    priority: Number(m[2]),
-    expiration: Number(m[3]),
-    timestamp: Number(m[4]),
-    brokerPath: m[5] ? m[5].split(',') : [],
-    // A message id may hold ';': it is the rest.
-    id: m[6],
-  };
+  const a = value.indexOf(';');
+  const b = value.indexOf(';', a + 1);
+  const c = value.indexOf(';', b + 1);
+  const d = value.indexOf(';', c + 1);
+  const e = value.indexOf(';', d + 1);
+  const persistent = value.slice(0, a);
+  const priority = Number(value.slice(a + 1, b));
+  const expiration = Number(value.slice(b + 1, c));
+  const timestamp = Number(value.slice(c + 1, d));
+  // A message id may hold ';': it is the rest.
+  const id = value.slice(e + 1);
+  if (a < 0 || e < 0 || (persistent !== '0' && persistent !== '1') || !(priority >= 0 && priority <= 9) || !(expiration >= 0) || !(timestamp >= 0) || id === '') {
+    throw networkError('NETWORK_BAD_MESSAGE', `${META_HEADER} header`, JSON.stringify(value.slice(0, 80)));
+  }
+  const path = value.slice(d + 1, e);
+  return { persistent: persistent === '1', priority, expiration, timestamp, brokerPath: path === '' ? [] : path.split(','), id };
 }
 
 /** An address in the form ActiveMQ's NetworkBridge advisory gives `remoteIp`: `tcp:///127.0.0.1:54321@61611`. */

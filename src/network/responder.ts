@@ -87,7 +87,7 @@ export class NetworkResponder implements PeerProtocol {
     if (value === undefined) return undefined;
     const meta = checked(() => decodeMeta(value), META_HEADER);
     if (this.duplicates.isDuplicate(meta.id, meta.brokerPath)) return 'duplicate';
-    return { ...meta, redeliveryCounter: redeliveryCount(h.JMSXDeliveryCount) };
+    return { id: meta.id, persistent: meta.persistent, priority: meta.priority, expiration: meta.expiration, timestamp: meta.timestamp, brokerPath: meta.brokerPath, redeliveryCounter: redeliveryCount(h.JMSXDeliveryCount) };
   }
 
   private subscribed(h: Headers, hello: BridgeHello): PeerConsumer | undefined {

@@ -21,13 +21,20 @@ export function encodeFrame(frame: Frame, version: StompVersion, options: Encode
   return withHeadAndBody(head, frame.body);
 }
 
-/** `head` (already terminated by its blank line) + body + NUL in one buffer. */
+/**
+ * What ends every frame: the NUL, and an EOL after it, as ActiveMQ writes
+ * frames (the spec allows EOLs after a frame). Some clients need the EOL:
+ * PHP's pecl stomp reads no second frame out of one TCP read without it.
+ */
+export const FRAME_END: Buffer = Buffer.from([0, 0x0a]);
+
+/** `head` (already terminated by its blank line) + body + FRAME_END in one buffer. */
 export function withHeadAndBody(head: string, body: Buffer): Buffer {
   const headLength = Buffer.byteLength(head);
-  const out = Buffer.allocUnsafe(headLength + body.length + 1);
+  const out = Buffer.allocUnsafe(headLength + body.length + FRAME_END.length);
   out.write(head, 0, 'utf8');
   body.copy(out, headLength);
-  out[out.length - 1] = 0;
+  FRAME_END.copy(out, headLength + body.length);
   return out;
 }
 

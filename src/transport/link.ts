@@ -19,7 +19,7 @@ export interface Link {
   start(handlers: LinkHandlers): void;
   /** Writes bytes that are one whole frame or one heart-beat. */
   write(data: Buffer): void;
-  /** Writes one frame given as its head (command, headers, blank line) and body; the link adds the NUL. */
+  /** Writes one frame given as its head (command, headers, blank line) and body; the link adds the frame end (NUL, EOL). */
   writeFrame(head: string, body: Buffer): void;
   /** Producer flow control: stop and restart reading from the peer. */
   pauseReading(): void;

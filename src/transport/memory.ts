@@ -1,3 +1,4 @@
+import { withHeadAndBody } from '../stomp/index.js';
 import type { Link, LinkHandlers } from './link.js';
 
 /**
@@ -33,7 +34,7 @@ class MemoryLink implements Link {
   }
 
   writeFrame(head: string, body: Buffer): void {
-    this.write(Buffer.concat([Buffer.from(head), body, NUL]));
+    this.write(withHeadAndBody(head, body));
   }
 
   private receive(data: Buffer): void {
@@ -94,8 +95,6 @@ class MemoryLink implements Link {
     if (!this.peer.closed) this.peer.close();
   }
 }
-
-const NUL = Buffer.from([0]);
 
 /** Two connected links: hand one to `broker.handle()`, drive the other as the client. */
 export function linkPair(name = 'memory'): [Link, Link] {

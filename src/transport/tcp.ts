@@ -1,10 +1,10 @@
 import net from 'node:net';
+import { FRAME_END } from '../stomp/index.js';
 import type { Link, LinkHandlers } from './link.js';
 
 /** How long an ended socket may wait for its peer to close before it is destroyed. */
 const END_TIMEOUT_MS = 2000;
 
-const NUL = Buffer.from([0]);
 /** Bodies at least this large are written as they are instead of being copied into the batch. */
 const LARGE_BODY = 64 * 1024;
 
@@ -59,12 +59,12 @@ export class TcpLink implements Link {
       this.socket.cork();
       this.socket.write(head);
       this.socket.write(body);
-      this.socket.write(NUL);
+      this.socket.write(FRAME_END);
       this.socket.uncork();
       return;
     }
-    this.batch.push(head, body, NUL);
-    this.batchBytes += Buffer.byteLength(head) + body.length + 1;
+    this.batch.push(head, body, FRAME_END);
+    this.batchBytes += Buffer.byteLength(head) + body.length + FRAME_END.length;
     this.scheduleFlush();
   }
 

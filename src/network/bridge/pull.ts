@@ -120,7 +120,18 @@ export class Pull {
       const destination = h.destination === pull.name ? pull.destination : parseStompDestination(h.destination, NO_TEMPORARIES);
       const headers: Headers = Object.create(null);
       for (const k in h) if (!MESSAGE_HEADERS.has(k)) headers[k] = h[k];
-      message = new BrokerMessage({ ...meta, destination, headers, body: f.body, redeliveryCounter: redeliveryCount(h.JMSXDeliveryCount) });
+      message = new BrokerMessage({
+        id: meta.id,
+        destination,
+        headers,
+        body: f.body,
+        persistent: meta.persistent,
+        priority: meta.priority,
+        expiration: meta.expiration,
+        timestamp: meta.timestamp,
+        brokerPath: meta.brokerPath,
+        redeliveryCounter: redeliveryCount(h.JMSXDeliveryCount),
+      });
     } catch (err) {
       // Acknowledged so that it does not come back for ever; said, so that it is not lost in silence.
       this.ctx.logger.error({ remote: this.ctx.remote, destination: h.destination, err: (err as Error).message }, `Dropped a message pulled from ${this.ctx.remote}: ${(err as Error).message}`);
