@@ -121,7 +121,8 @@ function withFileLimit(cmd: string[], limit: number | undefined): string[] {
   return ['/bin/sh', '-c', `ulimit -n ${limit} && exec "$@"`, 'sh', ...cmd];
 }
 
-const CLI = new URL('../bin/amq-sim.js', import.meta.url).pathname;
+// Run from dist/bench (npm run bench) or from the sources (a test importing a scenario): the CLI is the built one either way.
+const CLI = new URL(import.meta.url.includes('/dist/') ? '../bin/amq-sim.js' : '../dist/bin/amq-sim.js', import.meta.url).pathname;
 
 export async function startAmqSim(o: TargetOptions, extraArgs: string[] = []): Promise<BrokerTarget> {
   const port = o.port ?? (await freePort());

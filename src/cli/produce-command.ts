@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Argv } from 'yargs';
+import { DUPLICATE_ID_HEADER } from '../broker/core/message.js';
 import { ConnectionLostError, type StompClient } from '../client/index.js';
 import { type ClientArgs, clientOptions, connectClient, stompDestination } from './client-options.js';
 import { numberOption } from './options.js';
@@ -45,8 +46,10 @@ function parseHeaders(list: string[] = []): Record<string, string> {
 /**
  * Sends `count` messages, each confirmed by a RECEIPT. A send whose receipt a
  * lost connection took away is sent again once failover has reconnected:
- * nothing is lost, and a message the broker had already stored arrives twice
- * (the final line counts the re-sends).
+ * nothing is lost, and since every message carries a duplicate-detection id
+ * (`_AMQ_DUPL_ID`), amq-sim stores one the broker had already stored only once
+ * (ActiveMQ ignores the header: there it may arrive twice). The final line
+ * counts the re-sends.
  */
 export async function runProduce(args: ProduceArgs): Promise<void> {
   const destination = stompDestination(args.destination);
@@ -59,6 +62,7 @@ export async function runProduce(args: ProduceArgs): Promise<void> {
   let fatal: Error | null = null;
   let stopped = false;
   process.once('SIGINT', () => (stopped = true));
+  const run = `${process.pid}-${Date.now()}`;
 
   /** Runs `attempt` until it succeeds, waiting for failover after each lost connection. */
   const untilDelivered = async (attempt: () => Promise<void>, messages: number): Promise<void> => {
@@ -99,7 +103,9 @@ export async function runProduce(args: ProduceArgs): Promise<void> {
     for (let i = 0; (infinite || i < args.count) && !fatal && !stopped; i++) {
       await paced(i);
       const body = makeBody(i, args.size);
-      const p = untilDelivered(() => client.sendWithReceipt(destination, body, headers), 1).finally(() => inFlight.delete(p));
+      // The same duplicate-detection id on a re-send: the broker stores the message once, whether or not the lost receipt's send got through.
+      const withId = { ...headers, [DUPLICATE_ID_HEADER]: `${run}:${i}` };
+      const p = untilDelivered(() => client.sendWithReceipt(destination, body, withId), 1).finally(() => inFlight.delete(p));
       inFlight.add(p);
       if (inFlight.size >= args.window) await Promise.race(inFlight);
     }

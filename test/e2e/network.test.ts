@@ -189,3 +189,13 @@ describe('network of brokers with real processes', () => {
     });
   }
 });
+
+describe('duplicates across master failovers (combined topology, real processes)', () => {
+  it('delivers every message exactly once through kill -9 of the hub master mid-stream, with _AMQ_DUPL_ID on re-sends', async () => {
+    const { failoverDuplicates } = await import('../../bench/duplicates.js');
+    const r = await failoverDuplicates(work(), 3, true, 0);
+    expect(r.resent).toBeGreaterThan(0);
+    expect({ duplicates: r.duplicates, missing: r.missing }).toEqual({ duplicates: 0, missing: 0 });
+    expect(r.received).toBe(r.sent);
+  }, 120_000);
+});

@@ -103,11 +103,22 @@ export class Queue {
   /**
    * Records that a persistent message reached a consumer that will ack it
    * later, so that after a crash it comes back marked redelivered. Only the
-   * first delivery is recorded.
+   * first delivery is recorded. For a consumer with an affinity (another
+   * broker), `handOver` runs once the record is durable: a message that may
+   * have reached that broker is, after a crash, kept for it (never given to
+   * another broker's consumers as well). Otherwise `handOver` runs at once.
    */
-  markDispatched(message: BrokerMessage, consumer: Consumer): void {
-    if (!this.persistence || !message.persistent || (message.redeliveryCounter > 0 && consumer.affinity === null)) return;
-    this.env.store.write(this.persistence.dispatchedOp(message, consumer.affinity ?? undefined));
+  markDispatched(message: BrokerMessage, consumer: Consumer, handOver?: () => void): void {
+    if (!this.persistence || !message.persistent || (message.redeliveryCounter > 0 && consumer.affinity === null)) {
+      handOver?.();
+      return;
+    }
+    const op = this.persistence.dispatchedOp(message, consumer.affinity ?? undefined);
+    if (handOver && consumer.affinity !== null) this.env.store.write(op, (err) => !err && handOver());
+    else {
+      this.env.store.write(op);
+      handOver?.();
+    }
   }
 
   /**

@@ -114,9 +114,10 @@ export class StompSubscription implements Consumer {
     const seq = ++this.deliveries;
     const ackId = this.ackIds ? `${this.index}-${seq}` : '';
     message.compact();
-    source.markDispatched(message, this);
     this.inflight.set(this.ackIds ? ackId : message.id, { message, source, key: this.ackIds ? ackId : message.id, seq });
-    this.owner.sendMessage(this, message, ackId);
+    source.markDispatched(message, this, () => {
+      if (!this.closed) this.owner.sendMessage(this, message, ackId);
+    });
   }
 
   /**

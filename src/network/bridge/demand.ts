@@ -53,7 +53,10 @@ export class DemandSubscription implements Consumer {
   deliver(message: BrokerMessage, source: Queue): void {
     message.compact();
     this.inflight.set(message, source);
-    this.bridge.forward(this, message, source);
+    // Forwarded once the store knows where it went: after a crash it waits for that broker, not for any.
+    source.markDispatched(message, this, () => {
+      if (this.inflight.has(message)) this.bridge.forward(this, message, source);
+    });
   }
 
   /** What was forwarded and not acknowledged, by queue, in order: it goes back when the subscription ends. */
