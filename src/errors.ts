@@ -182,10 +182,16 @@ export class ClientError extends AmqSimError {
 /** The wait for the store lock ended because the broker was stopped (not a failure). */
 export const isLockWaitAborted = (err: unknown): boolean => err instanceof LockError && err.code === 'LOCK_WAIT_ABORTED';
 
-export const protocolError = <C extends ErrorCode>(code: C, ...args: ErrorArgs<C>): ProtocolError => new ProtocolError(code, errorMessage(code, ...args));
-export const configError = <C extends ErrorCode>(code: C, ...args: ErrorArgs<C>): ConfigError => new ConfigError(code, errorMessage(code, ...args));
-export const storeError = <C extends ErrorCode>(code: C, ...args: ErrorArgs<C>): StoreError => new StoreError(code, errorMessage(code, ...args));
-export const lockError = <C extends ErrorCode>(code: C, ...args: ErrorArgs<C>): LockError => new LockError(code, errorMessage(code, ...args));
-export const networkError = <C extends ErrorCode>(code: C, ...args: ErrorArgs<C>): NetworkError => new NetworkError(code, errorMessage(code, ...args));
-export const clientError = <C extends ErrorCode>(code: C, ...args: ErrorArgs<C>): ClientError => new ClientError(code, errorMessage(code, ...args));
+/** A function that makes errors of `Class` from catalogue codes, with the code's arguments checked. */
+const factory =
+  <E extends AmqSimError>(Class: new (code: ErrorCode, message: string) => E) =>
+  <C extends ErrorCode>(code: C, ...args: ErrorArgs<C>): E =>
+    new Class(code, errorMessage(code, ...args));
+
+export const protocolError = factory(ProtocolError);
+export const configError = factory(ConfigError);
+export const storeError = factory(StoreError);
+export const lockError = factory(LockError);
+export const networkError = factory(NetworkError);
+export const clientError = factory(ClientError);
 export const adminError = <C extends ErrorCode>(status: number, code: C, ...args: ErrorArgs<C>): AdminError => new AdminError(code, errorMessage(code, ...args), status);
