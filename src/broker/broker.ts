@@ -353,12 +353,12 @@ export class Broker implements ExtensionHost {
       store: this.store.describe(),
       queues: [...this.router.queues.values()].map((q) => ({
         name: q.destination.name,
-        pending: q.pending.size,
+        pending: q.size,
         consumers: q.consumerCount,
         ...q.stats,
       })),
       topics: [...this.router.topics.values()].map((t) => ({ name: t.destination.name, subscriptions: t.subscriptions.size, ...t.stats })),
-      durableSubscriptions: [...this.router.durableSubscriptions.values()].map((s) => ({ key: s.durable!.key, destination: s.destination.name, active: s.consumer !== null, pending: s.queue.pending.size })),
+      durableSubscriptions: [...this.router.durableSubscriptions.values()].map((s) => ({ key: s.durable!.key, destination: s.destination.name, active: s.consumer !== null, pending: s.queue.size })),
       ...Object.fromEntries(this.extensions.map((e) => [e.name, e.status()])),
     };
   }

@@ -84,6 +84,11 @@ export class BinaryReader {
     if (this.pos + n > this.end) throw storeError('STORE_CORRUPT_RECORD', `record truncated at ${this.pos} (needs ${n} more bytes)`);
   }
 
+  /** Bytes left before the end. */
+  remaining(): number {
+    return this.end - this.pos;
+  }
+
   u8(): number {
     this.need(1);
     return this.buf[this.pos++];

@@ -8,12 +8,13 @@ import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { BinaryReader, BinaryWriter } from './binary.js';
+import { decodeLegacyIndex } from './legacy-checkpoint.js';
 import { LiveIndex } from './live-index.js';
 
 const CHECKPOINT_FILE = 'db.data';
 const MAGIC = 'AMQX';
-/** 2: with duplicate-detection ids; 1 is still read. */
-const FORMAT = 2;
+/** 3: pending messages by position; 1 and 2 (by message id) are still read. */
+const FORMAT = 3;
 
 export interface Checkpoint {
   epoch: number;
@@ -71,7 +72,7 @@ export function readCheckpoint(directory: string): CheckpointReadResult {
     const epoch = r.u32();
     const segment = r.u32();
     const offset = r.f64();
-    return { kind: 'ok', checkpoint: { epoch, segment, offset, index: LiveIndex.decode(r, format) } };
+    return { kind: 'ok', checkpoint: { epoch, segment, offset, index: format >= 3 ? LiveIndex.decode(r) : decodeLegacyIndex(r, format) } };
   } catch (err) {
     return { kind: 'damaged', reason: (err as Error).message };
   }

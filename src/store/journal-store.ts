@@ -11,11 +11,13 @@ import { encodeCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { DEFAULT_BROKER_CONFIG } from '../config/broker-config.js';
 import { Journal } from './journal.js';
 import { type SyncStrategy, syncPolicy } from './sync-policy.js';
-import type { LiveIndex, Location } from './live-index.js';
-import { encodeEpoch, encodeOp, encodeTransaction } from './records.js';
+import { subscriptionOf } from './holders.js';
+import { type LiveIndex, type Location, positionOf } from './live-index.js';
+import { JournalReader } from './journal-reader.js';
+import { decodeRecord, encodeEpoch, encodeOp, encodeTransaction } from './records.js';
 import { recoverJournal } from './recovery.js';
 import { listSegments, segmentName } from './segment.js';
-import type { MessageStore, RecoveredState, StoreOp, WriteCallback } from './types.js';
+import type { CommitCallback, MessageStore, PagedMessage, RecoveredState, StoredBacklog, StoredMessage, StoreOp, WriteCallback } from './types.js';
 
 export interface JournalStoreOptions {
   directory: string;
@@ -38,7 +40,21 @@ export interface JournalStoreOptions {
   onFailure?: (err: Error) => void;
 }
 
+/** The message and destination of an Add record (or of the Add at `op` in a transaction record). */
+function messageAt(record: { type: number; payload: Buffer } | null, op: number): { destination: string; message: StoredMessage } | null {
+  if (!record) return null;
+  try {
+    const d = decodeRecord(record.type, record.payload);
+    const add = d.type === 'transaction' ? d.ops[op] : d.type === 'op' && op < 0 ? d.op : undefined;
+    return add?.op === 'add' ? { destination: add.destination, message: add.message } : null;
+  } catch {
+    return null;
+  }
+}
+
 export class JournalStore implements MessageStore {
+  readonly pagesOut = true;
+  private reader: JournalReader | null = null;
   private readonly o: Required<Omit<JournalStoreOptions, 'guard' | 'onFailure'>> & Pick<JournalStoreOptions, 'guard' | 'onFailure'>;
   private index: LiveIndex | null = null;
   private journal: Journal | null = null;
@@ -63,6 +79,7 @@ export class JournalStore implements MessageStore {
     mkdirSync(this.o.directory, { recursive: true });
     const r = await recoverJournal(this.o.directory, this.o.logger, { checkForCorruptJournalFiles: this.o.checkForCorruptJournalFiles });
     this.index = r.index;
+    this.reader = new JournalReader(this.o.directory);
     this.epoch = r.epoch + 1;
     this.journal = new Journal({
       directory: this.o.directory,
@@ -93,17 +110,89 @@ export class JournalStore implements MessageStore {
   write(op: StoreOp, done?: WriteCallback): void {
     const journal = this.journal;
     if (!journal) throw storeError('STORE_CLOSED');
-    journal.append((w) => encodeOp(w, op), (loc) => this.index!.apply(op, loc), done);
+    let position: number | undefined;
+    journal.append(
+      (w) => encodeOp(w, op),
+      (loc) => {
+        if (op.op === 'add') position = positionOf(loc);
+        this.index!.apply(op, loc);
+      },
+      done && ((err) => done(err, position)),
+    );
   }
 
-  commit(transactionId: string, ops: readonly StoreOp[], done?: WriteCallback): void {
+  commit(transactionId: string, ops: readonly StoreOp[], done?: CommitCallback): void {
     const journal = this.journal;
     if (!journal) throw storeError('STORE_CLOSED');
+    const positions: Array<number | undefined> = [];
     journal.append(
       (w) => encodeTransaction(w, transactionId, ops),
-      (loc) => ops.forEach((op, i) => this.index!.apply(op, { ...loc, op: i })),
-      done,
+      (loc) =>
+        ops.forEach((op, i) => {
+          const at = { ...loc, op: i };
+          positions[i] = op.op === 'add' ? positionOf(at) : undefined;
+          this.index!.apply(op, at);
+        }),
+      done && ((err) => done(err, positions)),
     );
+  }
+
+  backlog(holder: string): StoredBacklog {
+    const index = () => this.index!;
+    return {
+      get size() {
+        return index().holders.get(holder)?.size ?? 0;
+      },
+      get last() {
+        return index().holders.get(holder)?.last ?? 0;
+      },
+      countAfter: (position) => index().holders.get(holder)?.countAfter(position) ?? 0,
+      read: (after, upTo, max) => this.readBacklog(holder, after, upTo, max),
+    };
+  }
+
+  /**
+   * Pages in a holder's next messages: their records are read (a segment's
+   * at a time), decoded, marked as dispatched ones were. Damaged ones are
+   * dropped and more are read in their place.
+   */
+  private async readBacklog(holder: string, after: number, upTo: number, max: number): Promise<PagedMessage[]> {
+    const index = this.index!;
+    const out: PagedMessage[] = [];
+    let cursor = after;
+    while (out.length < max) {
+      const positions = (index.holders.get(holder)?.after(cursor, max - out.length) ?? []).filter((p) => p <= upTo);
+      if (positions.length === 0) break;
+      cursor = positions[positions.length - 1];
+      const segment = index.recordOf(positions[0]).segment;
+      const group = positions.filter((p) => index.recordOf(p).segment === segment);
+      if (group.length < positions.length) cursor = group[group.length - 1];
+      const locations = group.map((p) => index.recordOf(p));
+      const starts = [...new Set(locations.map((l) => l.offset))];
+      const records = new Map((await this.reader!.read(segment, starts)).map((r, k) => [starts[k], r]));
+      for (let k = 0; k < group.length; k++) {
+        const position = group[k];
+        // A message acknowledged (or purged) while the read was under way is gone.
+        if (!index.holders.get(holder)?.has(position)) continue;
+        const at = locations[k];
+        const read = messageAt(records.get(at.offset) ?? null, at.op);
+        if (!read) {
+          this.o.logger.warn({ destination: holder, position }, `[${holder}] dropped: message at corrupt location: ${segmentName(at.segment)}:${at.offset}`);
+          this.dropDamaged(holder, position);
+          continue;
+        }
+        const to = index.dispatched.get(`${holder} ${position}`);
+        const message = to === undefined ? read.message : { ...read.message, redeliveryCounter: read.message.redeliveryCounter + 1, dispatchedTo: to || undefined };
+        out.push({ destination: read.destination, position, message });
+      }
+    }
+    return out;
+  }
+
+  /** A pending message whose record cannot be read is removed for good (ActiveMQ's ignoreMissingJournalfiles). */
+  private dropDamaged(holder: string, position: number): void {
+    const subscription = subscriptionOf(holder);
+    this.write({ op: 'remove', destination: subscription === undefined ? holder : '', messageId: '', subscription, position });
   }
 
   private failed(err: Error): void {
@@ -158,6 +247,7 @@ export class JournalStore implements MessageStore {
     const reason = this.o.guard?.();
     if (reason) return [];
     for (const s of removable) {
+      await this.reader?.forget(s);
       await fs.unlink(join(this.o.directory, segmentName(s))).catch(() => undefined);
       index.forget(s);
     }
@@ -192,6 +282,7 @@ export class JournalStore implements MessageStore {
       );
     }
     await journal.close();
+    await this.reader?.close();
   }
 
   describe(): Record<string, unknown> {

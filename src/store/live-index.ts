@@ -1,7 +1,13 @@
 /**
- * What is live in the journal, and where: every pending message, durable
- * subscription and destination, with the segment holding its record. It is
- * the store's index (checkpointed as `db.data`) and the basis of GC.
+ * What is live in the journal, and where: every pending message (as its
+ * position, 8 bytes), durable subscription and destination, with the segment
+ * holding its record. It is the store's index (checkpointed as `db.data`),
+ * the list a destination pages its backlog in from, and the basis of GC.
+ *
+ * A message's position is its Add record's location packed into one number
+ * (segment × 2^32 + offset); for an Add inside a transaction record, the
+ * record's location plus the op's index, which is unique too since each op
+ * takes more than one byte of the record.
  *
  * GC rule (KahaDB's): a segment is kept while it holds a live record, or a
  * record that refers to a record in a segment that is still kept (an ack,
@@ -9,8 +15,10 @@
  * acked message back on a full replay.
  */
 import { BinaryReader, BinaryWriter } from './binary.js';
-import type { EpochMark } from './records.js';
 import { DuplicateWindows } from './duplicate-windows.js';
+import { subscriptionHolder, subscriptionOf } from './holders.js';
+import { PositionSet } from './position-set.js';
+import type { EpochMark } from './records.js';
 import type { DurableSubscriptionRecord, StoreOp } from './types.js';
 
 export interface Location {
@@ -21,7 +29,7 @@ export interface Location {
 }
 
 export interface SegmentStats {
-  /** Live records in the segment. */
+  /** Live records (and message references) in the segment. */
   live: number;
   /** Of those, destination and subscription records (which can be rewritten forward). */
   meta: number;
@@ -29,42 +37,34 @@ export interface SegmentStats {
   targets: Set<number>;
 }
 
-/**
- * A queue message's record as one number (segment × 2^32 + offset): there may
- * be millions of them, and a number costs the heap nothing.
- */
-export type PackedLocation = number;
-
 const SEGMENT_UNIT = 4294967296;
 
-function packLocation(loc: Location): PackedLocation {
-  return loc.segment * SEGMENT_UNIT + loc.offset;
+/** The position of the message an Add at `loc` carries. */
+export function positionOf(loc: Location): number {
+  return loc.segment * SEGMENT_UNIT + loc.offset + Math.max(0, loc.op);
 }
 
-function packedSegment(p: PackedLocation): number {
-  return Math.floor(p / SEGMENT_UNIT);
-}
-
-export interface TopicEntry {
-  destination: string;
-  messageId: string;
-  loc: Location;
-  subscriptions: Set<string>;
-  dispatched: Set<string>;
+export function segmentOf(position: number): number {
+  return Math.floor(position / SEGMENT_UNIT);
 }
 
 export class LiveIndex {
   readonly segments = new Map<number, SegmentStats>();
   readonly destinations = new Map<string, Location>();
-  readonly queues = new Map<string, Map<string, PackedLocation>>();
-  /** Queue messages added inside a transaction record: their index in it (by `topicKey`). Few. */
-  readonly queueTxOps = new Map<string, number>();
-  /** Queue messages marked dispatched (by `topicKey`), with the network broker they went to ('' for a local consumer). Few: at most what consumers hold unacknowledged. */
-  readonly queueDispatched = new Map<string, string>();
-  readonly topicMessages = new Map<string, TopicEntry>();
   readonly subscriptions = new Map<string, { record: DurableSubscriptionRecord; loc: Location }>();
+  /** Pending message positions per queue (its destination key) and per durable subscription (subscriptionHolder). */
+  readonly holders = new Map<string, PositionSet>();
+  /** Positions of Adds inside transaction records: their op index, and how many holders still have them. */
+  readonly txOps = new Map<number, { op: number; refs: number }>();
+  /** Messages handed to a consumer and not acknowledged (`holder position` → the network broker, '' for a local consumer). Few: what consumers hold. */
+  readonly dispatched = new Map<string, string>();
   /** Recent duplicate-detection ids per destination: kept in the checkpoint, not in segment liveness. */
   readonly duplicates = new DuplicateWindows();
+  /**
+   * Only while recovering a journal written before removes named positions:
+   * `holder message-id` → position. Null otherwise.
+   */
+  legacyIds: Map<string, number> | null = null;
 
   stats(segment: number): SegmentStats {
     let s = this.segments.get(segment);
@@ -72,14 +72,10 @@ export class LiveIndex {
     return s;
   }
 
-  private gain(loc: Location, meta = false): void {
-    const s = this.stats(loc.segment);
+  private gainIn(segment: number, meta = false): void {
+    const s = this.stats(segment);
     s.live++;
     if (meta) s.meta++;
-  }
-
-  private lose(loc: Location, meta = false): void {
-    this.loseIn(loc.segment, meta);
   }
 
   private loseIn(segment: number, meta = false): void {
@@ -88,124 +84,128 @@ export class LiveIndex {
     if (meta) s.meta--;
   }
 
-  private refer(from: Location, to: Location): void {
-    this.referTo(from, to.segment);
-  }
-
   private referTo(from: Location, segment: number): void {
     if (from.segment !== segment) this.stats(from.segment).targets.add(segment);
   }
 
-  /** Where a pending queue message's record is, and whether it was dispatched. */
-  queueEntry(destination: string, messageId: string, packed: PackedLocation): { loc: Location; dispatched: boolean; dispatchedTo: string } {
-    const key = this.queueTxOps.size > 0 || this.queueDispatched.size > 0 ? topicKey(destination, messageId) : '';
-    const segment = packedSegment(packed);
-    return {
-      loc: { segment, offset: packed - segment * SEGMENT_UNIT, op: this.queueTxOps.get(key) ?? -1 },
-      dispatched: this.queueDispatched.has(key),
-      dispatchedTo: this.queueDispatched.get(key) ?? '',
-    };
-  }
-
-  private forgetQueueEntry(destination: string, messageId: string): void {
-    if (this.queueTxOps.size === 0 && this.queueDispatched.size === 0) return;
-    const key = topicKey(destination, messageId);
-    this.queueTxOps.delete(key);
-    this.queueDispatched.delete(key);
+  holder(key: string): PositionSet {
+    let h = this.holders.get(key);
+    if (!h) this.holders.set(key, (h = new PositionSet()));
+    return h;
   }
 
   applyEpoch(mark: EpochMark, loc: Location): void {
     if (mark.fencedSegment !== loc.segment) this.stats(loc.segment).targets.add(mark.fencedSegment);
   }
 
-  /** A message was added (to a queue, or to a topic for the named durable subscriptions). A second add of an id is ignored. */
-  add(destination: string, messageId: string, subscriptions: readonly string[] | undefined, loc: Location): void {
-    if (subscriptions) {
-      const key = topicKey(destination, messageId);
-      if (this.topicMessages.has(key) || subscriptions.length === 0) return;
-      this.topicMessages.set(key, { destination, messageId, loc, subscriptions: new Set(subscriptions), dispatched: new Set() });
-      this.gain(loc);
-      return;
+  /** A message was added (to a queue, or to a topic for the named durable subscriptions). */
+  add(destination: string, messageId: string, subscriptions: readonly string[] | undefined, duplicateId: string | undefined, loc: Location): void {
+    const position = positionOf(loc);
+    if (duplicateId !== undefined) this.duplicates.remember(destination, duplicateId);
+    const keys = subscriptions ? subscriptions.map(subscriptionHolder) : [destination];
+    for (const key of keys) {
+      if (!this.holder(key).add(position)) continue;
+      this.gainIn(loc.segment);
+      if (loc.op >= 0) {
+        const tx = this.txOps.get(position);
+        if (tx) tx.refs++;
+        else this.txOps.set(position, { op: loc.op, refs: 1 });
+      }
+      this.legacyIds?.set(`${key} ${messageId}`, position);
     }
-    let q = this.queues.get(destination);
-    if (!q) this.queues.set(destination, (q = new Map()));
-    if (q.has(messageId)) return;
-    q.set(messageId, packLocation(loc));
-    if (loc.op >= 0) this.queueTxOps.set(topicKey(destination, messageId), loc.op);
-    this.gain(loc);
+  }
+
+  /** The position a remove or dispatch mark names: its own, or (older journals) the one its message id had. */
+  private positionFor(key: string, messageId: string, position: number | undefined): number | undefined {
+    return position ?? this.legacyIds?.get(`${key} ${messageId}`);
+  }
+
+  /** A message leaves a holder (acknowledged, expired, moved): true when it was there. */
+  private drop(key: string, position: number): boolean {
+    const h = this.holders.get(key);
+    if (!h || !h.delete(position)) return false;
+    this.released(key, position);
+    if (h.size === 0) this.holders.delete(key);
+    return true;
+  }
+
+  /** Bookkeeping once a holder no longer has the message at `position`. */
+  private released(key: string, position: number): void {
+    this.loseIn(segmentOf(position));
+    this.dispatched.delete(`${key} ${position}`);
+    const tx = this.txOps.get(position);
+    if (tx && --tx.refs <= 0) this.txOps.delete(position);
+  }
+
+  private dropAll(key: string, loc: Location): void {
+    const h = this.holders.get(key);
+    if (!h) return;
+    for (const position of h) {
+      this.released(key, position);
+      this.referTo(loc, segmentOf(position));
+    }
+    this.holders.delete(key);
+  }
+
+  /** Drops a holder's messages with positions after `after`, up to `upTo` (a purge). */
+  private dropRange(key: string, after: number, upTo: number, loc: Location): void {
+    const h = this.holders.get(key);
+    if (!h) return;
+    for (const position of h.after(after, Infinity)) {
+      if (position > upTo) break;
+      if (this.drop(key, position)) this.referTo(loc, segmentOf(position));
+    }
+  }
+
+  /** Drops the message at `position` from a holder (damage found, or its segment gone); `at` is where that happened. */
+  dropFrom(holder: string, position: number, at: Location): void {
+    const subscription = subscriptionOf(holder);
+    this.apply(subscription !== undefined ? { op: 'remove', destination: holder, messageId: '', subscription, position } : { op: 'remove', destination: holder, messageId: '', position }, at);
   }
 
   apply(op: StoreOp, loc: Location): void {
     switch (op.op) {
       case 'add':
-        this.add(op.destination, op.message.id, op.subscriptions, loc);
-        if (op.duplicateId !== undefined) this.duplicates.remember(op.destination, op.duplicateId);
+        this.add(op.destination, op.message.id, op.subscriptions, op.duplicateId, loc);
         return;
       case 'remove': {
-        if (op.subscription !== undefined) {
-          const key = topicKey(op.destination, op.messageId);
-          const e = this.topicMessages.get(key);
-          if (!e || !e.subscriptions.delete(op.subscription)) return;
-          e.dispatched.delete(op.subscription);
-          this.refer(loc, e.loc);
-          if (e.subscriptions.size === 0) {
-            this.topicMessages.delete(key);
-            this.lose(e.loc);
-          }
-          return;
-        }
-        const q = this.queues.get(op.destination);
-        const packed = q?.get(op.messageId);
-        if (!q || packed === undefined) return;
-        q.delete(op.messageId);
-        this.forgetQueueEntry(op.destination, op.messageId);
-        this.loseIn(packedSegment(packed));
-        this.referTo(loc, packedSegment(packed));
+        const key = op.subscription !== undefined ? subscriptionHolder(op.subscription) : op.destination;
+        const position = this.positionFor(key, op.messageId, op.position);
+        if (position !== undefined && this.drop(key, position)) this.referTo(loc, segmentOf(position));
         return;
       }
       case 'dispatched': {
-        if (op.subscription !== undefined) {
-          const e = this.topicMessages.get(topicKey(op.destination, op.messageId));
-          if (!e || !e.subscriptions.has(op.subscription)) return;
-          e.dispatched.add(op.subscription);
-          this.refer(loc, e.loc);
-          return;
-        }
-        const packed = this.queues.get(op.destination)?.get(op.messageId);
-        if (packed === undefined) return;
-        this.queueDispatched.set(topicKey(op.destination, op.messageId), op.consumer ?? '');
-        this.referTo(loc, packedSegment(packed));
+        const key = op.subscription !== undefined ? subscriptionHolder(op.subscription) : op.destination;
+        const position = this.positionFor(key, op.messageId, op.position);
+        if (position === undefined || !this.holders.get(key)?.has(position)) return;
+        this.dispatched.set(`${key} ${position}`, op.consumer ?? '');
+        this.referTo(loc, segmentOf(position));
         return;
       }
+      case 'purge':
+        this.dropRange(op.destination, op.after, op.upTo, loc);
+        return;
       case 'add-subscription': {
         const existing = this.subscriptions.get(op.subscription.id);
-        if (existing) this.lose(existing.loc, true);
+        if (existing) this.loseIn(existing.loc.segment, true);
         this.subscriptions.set(op.subscription.id, { record: op.subscription, loc });
-        this.gain(loc, true);
+        this.gainIn(loc.segment, true);
         return;
       }
       case 'remove-subscription': {
         const e = this.subscriptions.get(op.id);
         if (!e) return;
         this.subscriptions.delete(op.id);
-        this.lose(e.loc, true);
-        this.refer(loc, e.loc);
-        for (const [key, m] of this.topicMessages) {
-          if (!m.subscriptions.delete(op.id)) continue;
-          m.dispatched.delete(op.id);
-          this.refer(loc, m.loc);
-          if (m.subscriptions.size === 0) {
-            this.topicMessages.delete(key);
-            this.lose(m.loc);
-          }
-        }
+        this.loseIn(e.loc.segment, true);
+        this.referTo(loc, e.loc.segment);
+        this.dropAll(subscriptionHolder(op.id), loc);
         return;
       }
       case 'add-destination': {
         const existing = this.destinations.get(op.destination);
-        if (existing) this.lose(existing, true);
+        if (existing) this.loseIn(existing.segment, true);
         this.destinations.set(op.destination, loc);
-        this.gain(loc, true);
+        this.gainIn(loc.segment, true);
         return;
       }
       case 'remove-destination': {
@@ -213,21 +213,21 @@ export class LiveIndex {
         const existing = this.destinations.get(op.destination);
         if (existing) {
           this.destinations.delete(op.destination);
-          this.lose(existing, true);
-          this.refer(loc, existing);
+          this.loseIn(existing.segment, true);
+          this.referTo(loc, existing.segment);
         }
-        const q = this.queues.get(op.destination);
-        if (q) {
-          for (const [id, packed] of q) {
-            this.forgetQueueEntry(op.destination, id);
-            this.loseIn(packedSegment(packed));
-            this.referTo(loc, packedSegment(packed));
-          }
-          this.queues.delete(op.destination);
-        }
+        this.dropAll(op.destination, loc);
         return;
       }
     }
+  }
+
+  /** Where the record of the message at `position` starts, and its op within a transaction (-1 for none). */
+  recordOf(position: number): Location {
+    const op = this.txOps.get(position)?.op ?? -1;
+    const start = position - Math.max(0, op);
+    const segment = segmentOf(start);
+    return { segment, offset: start - segment * SEGMENT_UNIT, op };
   }
 
   /**
@@ -278,35 +278,23 @@ export class LiveIndex {
       w.str(JSON.stringify(r));
       loc(l);
     }
-    w.u32(this.queues.size);
-    for (const [d, q] of this.queues) {
-      w.str(d);
-      w.u32(q.size);
-      for (const [id, packed] of q) {
-        w.str(id);
-        w.f64(packed);
-      }
-    }
-    w.u32(this.queueTxOps.size);
-    for (const [key, op] of this.queueTxOps) {
+    w.u32(this.holders.size);
+    for (const [key, positions] of this.holders) {
       w.str(key);
-      w.u32(op);
+      w.u32(positions.size);
+      w.ensure(positions.size * 8);
+      for (const p of positions) w.f64(p);
     }
-    w.u32(this.queueDispatched.size);
-    for (const [key, to] of this.queueDispatched) {
+    w.u32(this.txOps.size);
+    for (const [p, tx] of this.txOps) {
+      w.f64(p);
+      w.u32(tx.op);
+      w.u32(tx.refs);
+    }
+    w.u32(this.dispatched.size);
+    for (const [key, to] of this.dispatched) {
       w.str(key);
       w.str(to);
-    }
-    w.u32(this.topicMessages.size);
-    for (const e of this.topicMessages.values()) {
-      w.str(e.destination);
-      w.str(e.messageId);
-      loc(e.loc);
-      w.u32(e.subscriptions.size);
-      for (const s of e.subscriptions) {
-        w.str(s);
-        w.u8(e.dispatched.has(s) ? 1 : 0);
-      }
     }
     w.u32(this.segments.size);
     for (const [id, st] of this.segments) {
@@ -325,8 +313,7 @@ export class LiveIndex {
     }
   }
 
-  /** `format` 1 checkpoints have no duplicate-detection ids. */
-  static decode(r: BinaryReader, format: number): LiveIndex {
+  static decode(r: BinaryReader): LiveIndex {
     const index = new LiveIndex();
     const loc = (): Location => ({ segment: r.u32(), offset: r.f64(), op: r.u32() - 1 });
     for (let n = r.u32(); n > 0; n--) {
@@ -338,34 +325,17 @@ export class LiveIndex {
       index.subscriptions.set(record.id, { record, loc: loc() });
     }
     for (let n = r.u32(); n > 0; n--) {
-      const d = r.str();
-      const q = new Map<string, PackedLocation>();
-      for (let m = r.u32(); m > 0; m--) {
-        const id = r.str();
-        q.set(id, r.f64());
-      }
-      index.queues.set(d, q);
+      const key = r.str();
+      const h = index.holder(key);
+      for (let m = r.u32(); m > 0; m--) h.add(r.f64());
+    }
+    for (let n = r.u32(); n > 0; n--) {
+      const p = r.f64();
+      index.txOps.set(p, { op: r.u32(), refs: r.u32() });
     }
     for (let n = r.u32(); n > 0; n--) {
       const key = r.str();
-      index.queueTxOps.set(key, r.u32());
-    }
-    for (let n = r.u32(); n > 0; n--) {
-      const key = r.str();
-      index.queueDispatched.set(key, r.str());
-    }
-    for (let n = r.u32(); n > 0; n--) {
-      const destination = r.str();
-      const messageId = r.str();
-      const l = loc();
-      const subscriptions = new Set<string>();
-      const dispatched = new Set<string>();
-      for (let m = r.u32(); m > 0; m--) {
-        const s = r.str();
-        subscriptions.add(s);
-        if (r.u8() === 1) dispatched.add(s);
-      }
-      index.topicMessages.set(topicKey(destination, messageId), { destination, messageId, loc: l, subscriptions, dispatched });
+      index.dispatched.set(key, r.str());
     }
     for (let n = r.u32(); n > 0; n--) {
       const id = r.u32();
@@ -375,16 +345,10 @@ export class LiveIndex {
       for (let m = r.u32(); m > 0; m--) targets.add(r.u32());
       index.segments.set(id, { live, meta, targets });
     }
-    if (format >= 2) {
-      for (let n = r.u32(); n > 0; n--) {
-        const d = r.str();
-        for (let m = r.u32(); m > 0; m--) index.duplicates.remember(d, r.str());
-      }
+    for (let n = r.u32(); n > 0; n--) {
+      const d = r.str();
+      for (let m = r.u32(); m > 0; m--) index.duplicates.remember(d, r.str());
     }
     return index;
   }
-}
-
-export function topicKey(destination: string, messageId: string): string {
-  return `${destination}\u0000${messageId}`;
 }

@@ -1,5 +1,6 @@
 import { DuplicateWindows } from './duplicate-windows.js';
-import type { DurableSubscriptionRecord, MessageStore, RecoveredState, StoredMessage, StoreOp, WriteCallback } from './types.js';
+import { subscriptionHolder, subscriptionOf } from './holders.js';
+import type { CommitCallback, DurableSubscriptionRecord, MessageStore, PagedMessage, RecoveredState, StoredBacklog, StoredMessage, StoreOp, WriteCallback } from './types.js';
 
 interface Kept {
   destination: string;
@@ -12,23 +13,25 @@ interface Kept {
  * Keeps everything in memory: what a broker with `persistent=false` uses, and
  * the reference the journal store is tested against. A second `recover()` on
  * the same instance returns the state as a restarted broker would see it.
+ * Positions are a counter; holders are queue destination keys and
+ * `subscriptionHolder(id)`, as in the journal store.
  */
 export class MemoryStore implements MessageStore {
+  readonly pagesOut = false;
   private readonly destinations = new Set<string>();
-  private readonly queues = new Map<string, Map<string, Kept>>();
-  private readonly subscriptions = new Map<string, { record: DurableSubscriptionRecord; pending: Map<string, Kept> }>();
+  private readonly holders = new Map<string, Map<number, Kept>>();
+  private readonly subscriptions = new Map<string, DurableSubscriptionRecord>();
   private readonly duplicates = new DuplicateWindows();
   private operations = 0;
+  private nextPosition = 1;
 
   async recover(): Promise<RecoveredState> {
-    const recovered = (k: Kept): StoredMessage => ({ ...k.message, redeliveryCounter: k.message.redeliveryCounter + (k.dispatched ? 1 : 0), dispatchedTo: k.dispatchedTo });
+    const queues = new Map<string, number>();
+    for (const [holder, kept] of this.holders) if (subscriptionOf(holder) === undefined && kept.size > 0) queues.set(holder, kept.size);
     return {
-      destinations: [...this.destinations],
-      queues: new Map([...this.queues].map(([dest, msgs]) => [dest, [...msgs.values()].map(recovered)])),
-      subscriptions: [...this.subscriptions.values()].map((s) => ({
-        record: s.record,
-        pending: [...s.pending.values()].map((k) => ({ destination: k.destination, message: recovered(k) })),
-      })),
+      destinations: [...new Set([...this.destinations, ...queues.keys()])],
+      queues,
+      subscriptions: [...this.subscriptions.values()].map((record) => ({ record, pending: this.holders.get(subscriptionHolder(record.id))?.size ?? 0 })),
       duplicateIds: this.duplicates.toMap(),
       operations: this.operations,
       seconds: 0,
@@ -36,13 +39,38 @@ export class MemoryStore implements MessageStore {
   }
 
   write(op: StoreOp, done?: WriteCallback): void {
-    this.apply(op);
-    done?.();
+    const position = this.apply(op);
+    done?.(undefined, position);
   }
 
-  commit(_transactionId: string, ops: readonly StoreOp[], done?: WriteCallback): void {
-    for (const op of ops) this.apply(op);
-    done?.();
+  commit(_transactionId: string, ops: readonly StoreOp[], done?: CommitCallback): void {
+    const positions = ops.map((op) => this.apply(op));
+    done?.(undefined, positions);
+  }
+
+  backlog(holder: string): StoredBacklog {
+    const kept = () => this.holders.get(holder);
+    return {
+      get size() {
+        return kept()?.size ?? 0;
+      },
+      get last() {
+        let last = 0;
+        for (const p of kept()?.keys() ?? []) last = p;
+        return last;
+      },
+      countAfter: (position) => [...(kept()?.keys() ?? [])].filter((p) => p > position).length,
+      read: async (after, upTo, max) => {
+        const out: PagedMessage[] = [];
+        for (const [p, k] of kept() ?? []) {
+          if (p <= after) continue;
+          if (p > upTo || out.length >= max) break;
+          const message = k.dispatched ? { ...k.message, redeliveryCounter: k.message.redeliveryCounter + 1, dispatchedTo: k.dispatchedTo } : k.message;
+          out.push({ destination: k.destination, position: p, message });
+        }
+        return out;
+      },
+    };
   }
 
   async close(): Promise<void> {}
@@ -51,52 +79,69 @@ export class MemoryStore implements MessageStore {
     return { type: 'memory' };
   }
 
-  private find(destination: string, messageId: string, subscription: string | undefined): Kept | undefined {
-    return subscription !== undefined ? this.subscriptions.get(subscription)?.pending.get(messageId) : this.queues.get(destination)?.get(messageId);
+  private holderOf(op: { destination: string; subscription?: string | undefined }): Map<number, Kept> | undefined {
+    return this.holders.get(op.subscription !== undefined ? subscriptionHolder(op.subscription) : op.destination);
   }
 
-  private apply(op: StoreOp): void {
+  /** Position of the message named by id (the journal's older records do so; the memory store is asked either way). */
+  private find(holder: Map<number, Kept> | undefined, messageId: string, position: number | undefined): number | undefined {
+    if (!holder) return undefined;
+    if (position !== undefined) return holder.has(position) ? position : undefined;
+    for (const [p, k] of holder) if (k.message.id === messageId) return p;
+    return undefined;
+  }
+
+  private apply(op: StoreOp): number | undefined {
     this.operations++;
     switch (op.op) {
       case 'add': {
         if (op.duplicateId !== undefined) this.duplicates.remember(op.destination, op.duplicateId);
-        // A snapshot of the fields, as a journal would keep them.
-        const kept = (): Kept => ({ destination: op.destination, message: { ...op.message, body: op.message.body }, dispatched: false });
-        if (op.subscriptions) {
-          for (const id of op.subscriptions) this.subscriptions.get(id)?.pending.set(op.message.id, kept());
-        } else {
-          let q = this.queues.get(op.destination);
-          if (!q) this.queues.set(op.destination, (q = new Map()));
-          if (!q.has(op.message.id)) q.set(op.message.id, kept());
+        const position = this.nextPosition++;
+        const keys = op.subscriptions ? op.subscriptions.map(subscriptionHolder) : [op.destination];
+        for (const key of keys) {
+          let h = this.holders.get(key);
+          if (!h) this.holders.set(key, (h = new Map()));
+          // A snapshot of the fields, as a journal would keep them.
+          h.set(position, { destination: op.destination, message: { ...op.message, body: op.message.body }, dispatched: false });
         }
-        break;
+        return position;
       }
-      case 'remove':
-        if (op.subscription !== undefined) this.subscriptions.get(op.subscription)?.pending.delete(op.messageId);
-        else this.queues.get(op.destination)?.delete(op.messageId);
-        break;
+      case 'remove': {
+        const h = this.holderOf(op);
+        const p = this.find(h, op.messageId, op.position);
+        if (p !== undefined) h!.delete(p);
+        return undefined;
+      }
       case 'dispatched': {
-        const k = this.find(op.destination, op.messageId, op.subscription);
+        const h = this.holderOf(op);
+        const p = this.find(h, op.messageId, op.position);
+        const k = p !== undefined ? h!.get(p) : undefined;
         if (k) {
           k.dispatched = true;
           k.dispatchedTo = op.consumer;
         }
-        break;
+        return undefined;
+      }
+      case 'purge': {
+        const h = this.holders.get(op.destination);
+        for (const p of h?.keys() ?? []) if (p > op.after && p <= op.upTo) h!.delete(p);
+        return undefined;
       }
       case 'add-subscription':
-        if (!this.subscriptions.has(op.subscription.id)) this.subscriptions.set(op.subscription.id, { record: op.subscription, pending: new Map() });
-        break;
+        if (!this.subscriptions.has(op.subscription.id)) this.subscriptions.set(op.subscription.id, op.subscription);
+        return undefined;
       case 'remove-subscription':
         this.subscriptions.delete(op.id);
-        break;
+        this.holders.delete(subscriptionHolder(op.id));
+        return undefined;
       case 'add-destination':
         this.destinations.add(op.destination);
-        break;
+        return undefined;
       case 'remove-destination':
         this.destinations.delete(op.destination);
-        this.queues.delete(op.destination);
+        this.holders.delete(op.destination);
         this.duplicates.forget(op.destination);
-        break;
+        return undefined;
     }
   }
 }

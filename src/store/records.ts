@@ -29,6 +29,8 @@ export const RecordType = {
   DestinationRemove: 8,
   /** A new master took over: it declares where the previous master's segment ended. */
   Epoch: 9,
+  /** Every pending message of a queue was dropped. */
+  Purge: 10,
 } as const;
 
 export interface EpochMark {
@@ -58,6 +60,8 @@ function typeOf(op: StoreOp): number {
       return RecordType.DestinationAdd;
     case 'remove-destination':
       return RecordType.DestinationRemove;
+    case 'purge':
+      return RecordType.Purge;
   }
 }
 
@@ -143,6 +147,8 @@ function writeOpPayload(w: BinaryWriter, op: StoreOp): void {
       w.str(op.subscription ?? '');
       w.u8(op.subscription !== undefined ? 1 : 0);
       if (op.op === 'dispatched') w.str(op.consumer ?? '');
+      // Last, so that records written before positions were recorded still read.
+      if (op.position !== undefined) w.f64(op.position);
       return;
     case 'add-subscription': {
       const s = op.subscription;
@@ -164,6 +170,11 @@ function writeOpPayload(w: BinaryWriter, op: StoreOp): void {
     case 'remove-destination':
       w.str(op.destination);
       return;
+    case 'purge':
+      w.str(op.destination);
+      w.f64(op.after);
+      w.f64(op.upTo);
+      return;
   }
 }
 
@@ -183,9 +194,9 @@ function readOpPayload(type: number, r: BinaryReader): StoreOp {
       const messageId = r.str();
       const sub = r.str();
       const subscription = r.u8() === 1 ? sub : undefined;
-      if (type === RecordType.Remove) return { op: 'remove', destination, messageId, subscription };
+      if (type === RecordType.Remove) return { op: 'remove', destination, messageId, subscription, position: r.remaining() >= 8 ? r.f64() : undefined };
       const consumer = r.str();
-      return { op: 'dispatched', destination, messageId, subscription, consumer: consumer || undefined };
+      return { op: 'dispatched', destination, messageId, subscription, consumer: consumer || undefined, position: r.remaining() >= 8 ? r.f64() : undefined };
     }
     case RecordType.SubscriptionAdd: {
       const id = r.str();
@@ -204,6 +215,8 @@ function readOpPayload(type: number, r: BinaryReader): StoreOp {
       return { op: 'add-destination', destination: r.str() };
     case RecordType.DestinationRemove:
       return { op: 'remove-destination', destination: r.str() };
+    case RecordType.Purge:
+      return { op: 'purge', destination: r.str(), after: r.f64(), upTo: r.f64() };
     default:
       throw storeError('STORE_CORRUPT_RECORD', `unknown record type ${type}`);
   }
@@ -256,15 +269,6 @@ export function peekAdd(payload: Buffer): { destination: string; subscriptions: 
   const flags = r.u8();
   const duplicateId = flags & ADD_WITH_DUPLICATE_ID ? r.str() : undefined;
   return { destination, subscriptions: flags & ADD_FOR_SUBSCRIPTIONS ? subs : undefined, messageId: r.str(), duplicateId };
-}
-
-/** The message of an Add record, skipping what recovery already knows. */
-export function readAddedMessage(payload: Buffer, id: string): StoredMessage {
-  const r = new BinaryReader(payload);
-  r.skipStr();
-  for (let n = r.u16(); n > 0; n--) r.skipStr();
-  if (r.u8() & ADD_WITH_DUPLICATE_ID) r.skipStr();
-  return readMessage(r, id);
 }
 
 /** Decodes a record's payload (its checksum already verified). */

@@ -2,18 +2,21 @@
  * Opening a journal: load the checkpoint if there is a sound one, replay the
  * records after it (all of them without it), cut off a damaged tail, skip
  * damaged stretches, ignore what a fenced master wrote after a new master took
- * over, and rebuild what the broker needs: pending messages in order, durable
- * subscriptions with theirs, destinations.
+ * over, and rebuild the index: destinations, durable subscriptions, and the
+ * positions of pending messages. No message is read: destinations page their
+ * backlog in from the journal when they need it, so a start-up costs the
+ * checkpoint and the journal written since, whatever the backlog.
  */
 import { closeSync, openSync, readSync, truncateSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../config/logger.js';
 import { readCheckpoint } from './checkpoint.js';
-import { LiveIndex, type Location, type PackedLocation } from './live-index.js';
-import { decodeRecord, type EpochMark, peekAdd, readAddedMessage, RECORD_HEADER, RECORD_MAGIC, RecordType } from './records.js';
+import { subscriptionHolder, subscriptionOf } from './holders.js';
+import { LiveIndex, type Location } from './live-index.js';
+import { decodeRecord, type EpochMark, peekAdd, RECORD_HEADER, RecordType } from './records.js';
 import { listSegments, readSegmentHeader, recordLengthAt, scanSegment, SEGMENT_HEADER, segmentName } from './segment.js';
-import type { RecoveredState, StoredMessage } from './types.js';
+import type { RecoveredState } from './types.js';
 
 export interface JournalRecovery {
   index: LiveIndex;
@@ -25,8 +28,14 @@ export interface JournalRecovery {
   lastEnd: number;
 }
 
-/** The epoch written in a segment's header and in its first record, if that is an epoch mark. */
-function readSegmentStart(path: string): { epoch: number; mark: EpochMark | null } {
+interface SegmentStart {
+  epoch: number;
+  format: number;
+  mark: EpochMark | null;
+}
+
+/** The epoch and format written in a segment's header, and its first record if that is an epoch mark. */
+function readSegmentStart(path: string): SegmentStart {
   const fd = openSync(path, 'r');
   try {
     const head = Buffer.alloc(SEGMENT_HEADER + RECORD_HEADER + 16);
@@ -39,7 +48,7 @@ function readSegmentStart(path: string): { epoch: number; mark: EpochMark | null
         if (d.type === 'epoch') mark = d.mark;
       }
     }, () => {});
-    return { epoch: header?.epoch ?? 0, mark };
+    return { epoch: header?.epoch ?? 0, format: header?.format ?? 0, mark };
   } finally {
     closeSync(fd);
   }
@@ -54,25 +63,19 @@ export async function recoverJournal(directory: string, logger: Logger, options:
   const t0 = performance.now();
   const segments = listSegments(directory);
   const present = new Set(segments);
-  // Read every segment (in parallel) before building the index: the big buffers are allocated while
-  // the heap is still small, so the garbage collections they trigger are cheap.
-  const contents = await Promise.all(segments.map((s) => readFile(join(directory, segmentName(s)))));
-  const files = new Map<number, Buffer>(segments.map((s, i) => [s, contents[i]]));
-  const cp = readCheckpoint(directory);
-  const file = (s: number): Buffer | undefined => files.get(s);
+  const starts = new Map(segments.map((s) => [s, readSegmentStart(join(directory, segmentName(s)))]));
 
   let epoch = 0;
   const fences = new Map<number, number>();
-  for (const s of segments) {
-    const start = readSegmentStart(join(directory, segmentName(s)));
+  for (const start of starts.values()) {
     epoch = Math.max(epoch, start.epoch);
-    if (start.mark) {
-      epoch = Math.max(epoch, start.mark.epoch);
-      const prev = fences.get(start.mark.fencedSegment);
-      fences.set(start.mark.fencedSegment, prev === undefined ? start.mark.fencedEnd : Math.min(prev, start.mark.fencedEnd));
-    }
+    if (!start.mark) continue;
+    epoch = Math.max(epoch, start.mark.epoch);
+    const prev = fences.get(start.mark.fencedSegment);
+    fences.set(start.mark.fencedSegment, prev === undefined ? start.mark.fencedEnd : Math.min(prev, start.mark.fencedEnd));
   }
 
+  const cp = readCheckpoint(directory);
   let index = new LiveIndex();
   let from = { segment: segments[0] ?? 0, offset: SEGMENT_HEADER };
   if (cp.kind === 'ok') {
@@ -83,6 +86,8 @@ export async function recoverJournal(directory: string, logger: Logger, options:
   } else if (cp.kind === 'damaged') {
     logger.warn({ reason: cp.reason }, 'Index corrupted. Recovering the index through journal replay.');
   }
+  // Segments of the first journal format name removed messages by id only: replaying them needs ids.
+  if ([...starts].some(([s, start]) => s >= from.segment && start.format === 1)) index.legacyIds ??= new Map();
   if (segments.length > 0) logger.info({ segment: from.segment, offset: from.offset }, `Recovering from the journal @${segmentName(from.segment)}:${from.offset}`);
   else logger.info({ directory }, `Creating a new journal in ${directory}`);
 
@@ -92,7 +97,8 @@ export async function recoverJournal(directory: string, logger: Logger, options:
   for (const s of segments) {
     if (s < from.segment) continue;
     const name = segmentName(s);
-    const buf = files.get(s)!;
+    // One segment in memory at a time (journalMaxFileLength, 32 MiB by default).
+    const buf = await readFile(join(directory, name));
     if (buf.length >= SEGMENT_HEADER && !readSegmentHeader(buf)) logger.warn({ file: name }, `Journal file ${name} has a damaged header; its records are read anyway`);
     const start = s === from.segment ? Math.max(from.offset, SEGMENT_HEADER) : SEGMENT_HEADER;
     const fence = fences.get(s);
@@ -121,24 +127,19 @@ export async function recoverJournal(directory: string, logger: Logger, options:
     );
     if (s === lastSegment) {
       lastEnd = validEnd;
-      if (tailDamage >= 0 && fence === undefined) {
-        truncateSync(join(directory, name), validEnd);
-        files.set(s, buf.subarray(0, validEnd));
-      }
+      if (tailDamage >= 0 && fence === undefined) truncateSync(join(directory, name), validEnd);
     }
   }
-  const state = buildState(index, (loc, id) => readMessage(file, loc, options.checkForCorruptJournalFiles ?? false, id), logger);
-  state.operations = operations;
-  state.seconds = (performance.now() - t0) / 1000;
-  return { index, state, epoch, lastSegment, lastEnd };
+  index.legacyIds = null;
+  if (options.checkForCorruptJournalFiles) await verifyUnreplayed(directory, index, from.segment, logger);
+  return { index, state: stateOf(index, operations, (performance.now() - t0) / 1000), epoch, lastSegment, lastEnd };
 }
 
 function applyRecord(index: LiveIndex, type: number, payload: Buffer, loc: Location): void {
   if (type === RecordType.Add) {
-    // The message itself is decoded later, and only if it is still pending.
+    // The message itself stays where it is: it is read when its destination pages it in.
     const a = peekAdd(payload);
-    index.add(a.destination, a.messageId, a.subscriptions, loc);
-    if (a.duplicateId !== undefined) index.duplicates.remember(a.destination, a.duplicateId);
+    index.add(a.destination, a.messageId, a.subscriptions, a.duplicateId, loc);
     return;
   }
   const d = decodeRecord(type, payload);
@@ -148,25 +149,29 @@ function applyRecord(index: LiveIndex, type: number, payload: Buffer, loc: Locat
 }
 
 /**
- * The message of the Add record at `loc`. Records replayed in this recovery
- * were verified as they were scanned; those the checkpoint points to are
- * checksummed only with `verify` (KahaDB's checkForCorruptJournalFiles), and
- * one that does not decode counts as corrupt either way.
+ * KahaDB's checkForCorruptJournalFiles for what the replay did not verify:
+ * every pending message the checkpoint points to is checksummed, and one
+ * that fails is dropped with ActiveMQ's line.
  */
-function readMessage(file: (s: number) => Buffer | undefined, loc: Location, verify: boolean, id: string): StoredMessage | null {
-  const buf = file(loc.segment);
-  if (!buf || loc.offset + RECORD_HEADER > buf.length || buf.readUInt16BE(loc.offset) !== RECORD_MAGIC) return null;
-  const end = loc.offset + RECORD_HEADER + buf.readUInt32LE(loc.offset + 2);
-  if (end > buf.length || (verify && recordLengthAt(buf, loc.offset) < 0)) return null;
-  const type = buf[loc.offset + 6];
-  const payload = buf.subarray(loc.offset + RECORD_HEADER, end);
-  try {
-    if (type === RecordType.Add && loc.op < 0) return readAddedMessage(payload, id);
-    const d = decodeRecord(type, payload);
-    const op = d.type === 'transaction' ? d.ops[loc.op] : d.type === 'op' ? d.op : undefined;
-    return op?.op === 'add' ? op.message : null;
-  } catch {
-    return null;
+async function verifyUnreplayed(directory: string, index: LiveIndex, replayedFrom: number, logger: Logger): Promise<void> {
+  const bySegment = new Map<number, Array<{ holder: string; position: number }>>();
+  for (const [holder, positions] of index.holders) {
+    for (const position of positions) {
+      const segment = index.recordOf(position).segment;
+      if (segment >= replayedFrom) continue;
+      let list = bySegment.get(segment);
+      if (!list) bySegment.set(segment, (list = []));
+      list.push({ holder, position });
+    }
+  }
+  for (const [segment, entries] of bySegment) {
+    const buf = await readFile(join(directory, segmentName(segment)));
+    for (const { holder, position } of entries) {
+      const at = index.recordOf(position);
+      if (recordLengthAt(buf, at.offset) > 0) continue;
+      logger.warn({ destination: holder, position }, `[${holder}] dropped: message at corrupt location: ${segmentName(segment)}:${at.offset}`);
+      index.dropFrom(holder, position, at);
+    }
   }
 }
 
@@ -178,57 +183,29 @@ function readMessage(file: (s: number) => Buffer | undefined, loc: Location, ver
  */
 function dropMissing(index: LiveIndex, present: Set<number>, logger: Logger): void {
   let dropped = 0;
-  const gone = (l: Location) => !present.has(l.segment) && ++dropped > 0;
-  for (const [dest, q] of index.queues) for (const [id, packed] of q) if (gone(index.queueEntry(dest, id, packed).loc)) q.delete(id);
-  for (const [k, e] of index.topicMessages) if (gone(e.loc)) index.topicMessages.delete(k);
-  for (const [id, e] of index.subscriptions) if (gone(e.loc)) index.subscriptions.delete(id);
-  for (const [d, l] of index.destinations) if (gone(l)) index.destinations.delete(d);
+  for (const [holder, positions] of [...index.holders]) {
+    for (const position of [...positions]) {
+      const at = index.recordOf(position);
+      if (present.has(at.segment)) continue;
+      index.dropFrom(holder, position, at);
+      dropped++;
+    }
+  }
+  for (const [id, e] of index.subscriptions) if (!present.has(e.loc.segment) && ++dropped) index.subscriptions.delete(id);
+  for (const [d, l] of index.destinations) if (!present.has(l.segment) && ++dropped) index.destinations.delete(d);
   for (const s of [...index.segments.keys()]) if (!present.has(s)) index.forget(s);
   if (dropped > 0) logger.debug({ dropped }, 'Checkpoint entries in journal files collected since the checkpoint were dropped');
 }
 
-/**
- * The recovered state, read lazily: each pending message is decoded from its
- * segment as the broker iterates, so it is garbage as soon as the broker has
- * made its own message of it.
- */
-function buildState(index: LiveIndex, read: (loc: Location, id: string) => StoredMessage | null, logger: Logger): RecoveredState {
-  const withMarks = (m: StoredMessage, dispatched: boolean, to = ''): StoredMessage =>
-    dispatched ? { ...m, redeliveryCounter: m.redeliveryCounter + 1, dispatchedTo: to || undefined } : m;
-  const dropped = (dest: string, id: string, loc: Location) =>
-    logger.warn({ destination: dest, messageId: id }, `[${dest}] dropped: ${id} at corrupt location: ${segmentName(loc.segment)}:${loc.offset}`);
-  function* queueMessages(dest: string, q: Map<string, PackedLocation>): Iterable<StoredMessage> {
-    for (const [id, packed] of q) {
-      const e = index.queueEntry(dest, id, packed);
-      const m = read(e.loc, id);
-      if (m) {
-        yield withMarks(m, e.dispatched, e.dispatchedTo);
-        continue;
-      }
-      dropped(dest, id, e.loc);
-      index.apply({ op: 'remove', destination: dest, messageId: id }, e.loc);
-    }
-  }
-  function* subscriptionMessages(subscription: string): Iterable<{ destination: string; message: StoredMessage }> {
-    for (const e of [...index.topicMessages.values()]) {
-      if (!e.subscriptions.has(subscription)) continue;
-      const m = read(e.loc, e.messageId);
-      if (m) {
-        yield { destination: e.destination, message: withMarks(m, e.dispatched.has(subscription)) };
-        continue;
-      }
-      dropped(e.destination, e.messageId, e.loc);
-      index.apply({ op: 'remove', destination: e.destination, messageId: e.messageId, subscription }, e.loc);
-    }
-  }
-  const queues = new Map<string, Iterable<StoredMessage>>();
-  for (const [dest, q] of index.queues) if (q.size > 0) queues.set(dest, queueMessages(dest, q));
+function stateOf(index: LiveIndex, operations: number, seconds: number): RecoveredState {
+  const queues = new Map<string, number>();
+  for (const [holder, positions] of index.holders) if (subscriptionOf(holder) === undefined) queues.set(holder, positions.size);
   return {
     destinations: [...new Set([...index.destinations.keys(), ...queues.keys()])],
     queues,
-    subscriptions: [...index.subscriptions.values()].map((s) => ({ record: s.record, pending: subscriptionMessages(s.record.id) })),
+    subscriptions: [...index.subscriptions.values()].map((s) => ({ record: s.record, pending: index.holders.get(subscriptionHolder(s.record.id))?.size ?? 0 })),
     duplicateIds: index.duplicates.toMap(),
-    operations: 0,
-    seconds: 0,
+    operations,
+    seconds,
   };
 }

@@ -8,7 +8,8 @@ import { RECORD_HEADER, RECORD_MAGIC, recordChecksum } from './records.js';
 
 export const SEGMENT_HEADER = 32;
 const SEGMENT_MAGIC = 'AMQJ';
-const FORMAT = 1;
+/** 2: removes and dispatch marks name the message's position; 1 (named by message id only) is still read. */
+const FORMAT = 2;
 
 export function segmentName(id: number): string {
   return `db-${id}.log`;
@@ -25,9 +26,10 @@ export function listSegments(dir: string): number[] {
 export interface SegmentHeader {
   epoch: number;
   id: number;
+  format: number;
 }
 
-export function encodeSegmentHeader(h: SegmentHeader): Buffer {
+export function encodeSegmentHeader(h: Omit<SegmentHeader, 'format'>): Buffer {
   const b = Buffer.alloc(SEGMENT_HEADER);
   b.write(SEGMENT_MAGIC, 0, 'latin1');
   b.writeUInt16LE(FORMAT, 4);
@@ -41,9 +43,10 @@ export function encodeSegmentHeader(h: SegmentHeader): Buffer {
 /** Null when the header is missing or damaged. */
 export function readSegmentHeader(buf: Buffer): SegmentHeader | null {
   if (buf.length < SEGMENT_HEADER) return null;
-  if (buf.toString('latin1', 0, 4) !== SEGMENT_MAGIC || buf.readUInt16LE(4) !== FORMAT) return null;
+  const format = buf.readUInt16LE(4);
+  if (buf.toString('latin1', 0, 4) !== SEGMENT_MAGIC || format < 1 || format > FORMAT) return null;
   if (buf.readUInt32LE(24) !== crc32(buf.subarray(0, 24))) return null;
-  return { epoch: buf.readUInt32LE(8), id: buf.readUInt32LE(12) };
+  return { epoch: buf.readUInt32LE(8), id: buf.readUInt32LE(12), format };
 }
 
 export interface ScannedRecord {

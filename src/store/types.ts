@@ -16,6 +16,8 @@ export interface StoredMessage {
   readonly brokerHeaders?: Record<string, string> | undefined;
   /** On recovery: the network broker it had last been dispatched to and not acknowledged by. */
   readonly dispatchedTo?: string | undefined;
+  /** Where the store keeps it (set on messages read back from the store). */
+  readonly position?: number | undefined;
 }
 
 /** A durable topic subscription (`client-id` + `activemq.subscriptionName`). */
@@ -46,12 +48,15 @@ export type StoreOp =
       /** The producer's duplicate-detection id (`_AMQ_DUPL_ID`): remembered, per destination, across restarts. */
       duplicateId?: string | undefined;
     }
-  | { op: 'remove'; destination: string; messageId: string; subscription?: string | undefined }
+  /** `position`: where the store keeps the message (as it gave it); journals written before positions name the message id only. */
+  | { op: 'remove'; destination: string; messageId: string; subscription?: string | undefined; position?: number | undefined }
   /**
    * The message was handed to a consumer (`consumer`: the broker, for a
    * network consumer): after a restart it comes back marked redelivered.
    */
-  | { op: 'dispatched'; destination: string; messageId: string; subscription?: string | undefined; consumer?: string | undefined }
+  | { op: 'dispatched'; destination: string; messageId: string; subscription?: string | undefined; consumer?: string | undefined; position?: number | undefined }
+  /** A queue's pending messages with positions after `after`, up to `upTo`, are dropped: a purge leaves what consumers hold and what is still being written. */
+  | { op: 'purge'; destination: string; after: number; upTo: number }
   | { op: 'add-subscription'; subscription: DurableSubscriptionRecord }
   | { op: 'remove-subscription'; destination: string; id: string }
   | { op: 'add-destination'; destination: string }
@@ -59,19 +64,19 @@ export type StoreOp =
 
 export interface RecoveredSubscription {
   record: DurableSubscriptionRecord;
-  /** With the topic each was published to (a wildcard subscription spans several). */
-  pending: Iterable<{ destination: string; message: StoredMessage }>;
+  /** Messages it has pending (read them with `backlog(subscriptionHolder(record.id))`). */
+  pending: number;
 }
 
 /**
- * What a store holds when opened. Message lists may be read from disk as they
- * are iterated: iterate each once, before writing to the store.
+ * What a store holds when opened: an index, not the messages. Pending
+ * messages stay where they are and are read on demand (`backlog`).
  */
 export interface RecoveredState {
   /** Destinations created and not removed, queues and topics. */
   destinations: string[];
-  /** Each queue's pending messages in the order they were added. */
-  queues: Map<string, Iterable<StoredMessage>>;
+  /** Each queue with pending messages, and how many. */
+  queues: Map<string, number>;
   subscriptions: RecoveredSubscription[];
   /** Each destination's last duplicate-detection ids, oldest first. */
   duplicateIds: Map<string, string[]>;
@@ -80,9 +85,44 @@ export interface RecoveredState {
   seconds: number;
 }
 
-export type WriteCallback = (err?: Error) => void;
+/** A pending message read back from the store: where it is, and the destination it was sent to. */
+export interface PagedMessage {
+  destination: string;
+  position: number;
+  message: StoredMessage;
+}
+
+/**
+ * The pending messages of one queue or durable subscription, as the store
+ * holds them, oldest first. A holder is a queue's destination key or
+ * `subscriptionHolder(id)` (holders.ts).
+ */
+export interface StoredBacklog {
+  /** Pending messages: those read already and not yet removed count too. */
+  readonly size: number;
+  /** The position of the newest (0 when empty). */
+  readonly last: number;
+  /** How many come after `position`. */
+  countAfter(position: number): number;
+  /**
+   * Up to `max` messages after position `after` (0: from the first) and up to
+   * `upTo`, read from the store; `upTo` must name a write that completed. One
+   * that cannot be read (damage) is dropped from the store, with a WARN, and
+   * skipped.
+   */
+  read(after: number, upTo: number, max: number): Promise<PagedMessage[]>;
+}
+
+/** `position`: where the store put the message of an add (for a transaction, of each of its ops in order). */
+export type WriteCallback = (err?: Error, position?: number) => void;
+export type CommitCallback = (err?: Error, positions?: ReadonlyArray<number | undefined>) => void;
 
 export interface MessageStore {
+  /**
+   * True when pending messages can stay in the store only (paged in on
+   * demand); false when the store is memory itself.
+   */
+  readonly pagesOut: boolean;
   /** Opens the store and returns what it holds. Called once, before any write. */
   recover(): Promise<RecoveredState>;
   /**
@@ -91,7 +131,9 @@ export interface MessageStore {
    */
   write(op: StoreOp, done?: WriteCallback): void;
   /** Records a transaction's operations all-or-nothing. */
-  commit(transactionId: string, ops: readonly StoreOp[], done?: WriteCallback): void;
+  commit(transactionId: string, ops: readonly StoreOp[], done?: CommitCallback): void;
+  /** A queue's or durable subscription's pending messages. */
+  backlog(holder: string): StoredBacklog;
   /** Makes everything written so far durable (clean shutdown) and releases files. */
   close(): Promise<void>;
   /** For status pages and logs. */

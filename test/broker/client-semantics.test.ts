@@ -30,7 +30,7 @@ describe('receipt order', () => {
       expect(s.frames[1].command).toBe('MESSAGE');
       s.close();
       // The unacknowledged messages return to the queue for the next round.
-      if (ack !== 'auto') await eventually(() => broker.router.queues.get('queue://waiting')!.pending.size === 20, 5000, 'the messages back on the queue');
+      if (ack !== 'auto') await eventually(() => broker.router.queues.get('queue://waiting')!.size === 20, 5000, 'the messages back on the queue');
     }
   });
 });
@@ -48,7 +48,7 @@ describe('queue browsing (browser:true)', () => {
     expect(browsed.map((f) => f.body.toString())).toEqual(['b0', 'b1', 'b2', 'b3', 'b4']);
     const marker = s.frames.find((f) => f.headers.browser === 'end')!;
     expect(marker.headers).toMatchObject({ subscription: 'look', destination: '/queue/browse', 'message-id': '0' });
-    expect(broker.router.queues.get('queue://browse')!.pending.size).toBe(5);
+    expect(broker.router.queues.get('queue://browse')!.size).toBe(5);
     // A message sent after the browse began is not part of it.
     await p.sendWithReceipt('/queue/browse', 'late');
     await sleep(100);
@@ -143,7 +143,7 @@ describe('persistent messages and the store', () => {
     await c.sendWithReceipt('/queue/idem', 'once again', { persistent: 'true', _AMQ_DUPL_ID: 'order-1' });
     await c.sendWithReceipt('/queue/idem', 'other', { persistent: 'true', _AMQ_DUPL_ID: 'order-2' });
     await c.sendWithReceipt('/queue/elsewhere', 'same id, other queue', { persistent: 'true', _AMQ_DUPL_ID: 'order-1' });
-    expect(first.router.queues.get('queue://idem')!.pending.size).toBe(2);
+    expect(first.router.queues.get('queue://idem')!.size).toBe(2);
     c.destroy();
     await first.stop();
     const second = await startBroker(config);

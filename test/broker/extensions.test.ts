@@ -70,7 +70,7 @@ describe('redelivery and the dead letter queue', () => {
     await eventually(() => dlq.got.length === 1);
     expect(dlq.got[0].headers['original-destination']).toBe('/queue/flaky');
     expect(dlq.got[0].headers.dlqDeliveryFailureCause).toContain('maximumRedeliveries=2');
-    expect(broker.router.queues.get('queue://flaky')!.pending.size).toBe(0);
+    expect(broker.router.queues.get('queue://flaky')!.size).toBe(0);
   });
 
   it('uses one DLQ per destination with the individual strategy (ActiveMQ.DLQ.Queue.<name>)', async () => {
@@ -123,8 +123,8 @@ describe('expiry and priority', () => {
     const c = await connectClient(broker);
     await c.sendWithReceipt('/queue/sweep', 'soon gone', { expires: String(Date.now() + 100), persistent: 'true' });
     const q = broker.router.queues.get('queue://sweep')!;
-    expect(q.pending.size).toBe(1);
-    await eventually(() => q.pending.size === 0, 2000);
+    expect(q.size).toBe(1);
+    await eventually(() => q.size === 0, 2000);
     expect(q.stats.expired).toBe(1);
     expect(broker.router.queues.get('queue://ActiveMQ.DLQ')).toBeUndefined();
   });

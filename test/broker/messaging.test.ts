@@ -70,7 +70,7 @@ describe('queues and topics', () => {
     await eventually(() => got.length === 4);
     await sleep(50);
     expect(got.length).toBe(4);
-    expect(broker.router.queues.get('queue://pf')!.pending.size).toBe(6);
+    expect(broker.router.queues.get('queue://pf')!.size).toBe(6);
   });
 
   it('returns unacknowledged messages, marked redelivered, when the consumer leaves', async () => {

@@ -61,7 +61,7 @@ describe('network of brokers: demand forwarding', () => {
       if (ttl === 1) {
         await sleep(700);
         expect(c3.got).toHaveLength(0);
-        expect(e2.router.queues.get('queue://across')!.pending.size).toBe(40);
+        expect(e2.router.queues.get('queue://across')!.size).toBe(40);
       } else {
         await eventually(() => c3.got.length === 40, 5000, 'edge to edge with TTL 2');
       }
@@ -80,7 +80,7 @@ describe('network of brokers: demand forwarding', () => {
     await eventually(() => ch.got.length === 20);
     await sleep(300);
     expect(c2.got).toHaveLength(0);
-    expect(hub.router.queues.get('queue://down')!.pending.size).toBe(20);
+    expect(hub.router.queues.get('queue://down')!.size).toBe(20);
   });
 
   it('gives every topic subscriber on every broker each message once, with and without conduit subscriptions', async () => {
@@ -172,7 +172,7 @@ describe('network of brokers: demand forwarding', () => {
     const e2 = await broker('broker2', [`static:(${url(hub)})?staticallyIncludedDestinations=queue://always`]);
     await bridgesUp(e2);
     await sendAll(e2, '/queue/always', 10);
-    await eventually(() => (hub.router.queues.get('queue://always')?.pending.size ?? 0) === 10);
+    await eventually(() => (hub.router.queues.get('queue://always')?.size ?? 0) === 10);
   });
 
   it('refuses a bad network URI or option at start, naming it', () => {

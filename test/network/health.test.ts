@@ -33,7 +33,7 @@ describe('bridge health and faults', () => {
     await eventually(() => hub.router.queues.get('queue://aff')!.stats.dispatched === 5);
     // The edge goes away for longer than the window.
     await e2.stop();
-    await eventually(() => hub.router.queues.get('queue://aff')!.pending.size === 5, 3000, 'the hub getting them back');
+    await eventually(() => hub.router.queues.get('queue://aff')!.size === 5, 3000, 'the hub getting them back');
     const local = await consumer(hub, '/queue/aff');
     await sleep(700);
     // The edge might have them: within the window they wait for it.

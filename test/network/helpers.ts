@@ -61,8 +61,9 @@ export async function bridgesUp(...bs: Broker[]): Promise<void> {
 /** Lets advisories and subscriptions settle across bridges. */
 export const settle = (ms = 300) => new Promise((r) => setTimeout(r, ms));
 
-export async function sendAll(b: Broker, destination: string, count: number, headers: Record<string, string> = {}, prefix = 'm'): Promise<void> {
+/** `headers`: the same for every message, or made per message. */
+export async function sendAll(b: Broker, destination: string, count: number, headers: Record<string, string> | ((i: number) => Record<string, string>) = {}, prefix = 'm'): Promise<void> {
   const c = await client(b);
-  for (let i = 0; i < count; i++) c.send(destination, `${prefix}${i}`, headers);
+  for (let i = 0; i < count; i++) c.send(destination, `${prefix}${i}`, typeof headers === 'function' ? headers(i) : headers);
   await c.sendWithReceipt('/queue/amq-sim.test.flush', 'flush');
 }

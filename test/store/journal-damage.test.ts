@@ -1,9 +1,10 @@
 import { appendFileSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { subscriptionHolder } from '../../src/store/holders.js';
 import { JournalStore } from '../../src/store/journal-store.js';
 import { captureLogger } from '../helpers/log-capture.js';
-import { message, subscription, write } from './contract.js';
+import { idsOf, message, subscription, write } from './contract.js';
 import { journalAt } from './journal-helpers.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -11,11 +12,18 @@ function dir(): string {
   return tempDir('journal');
 }
 
-async function fill(d: string, count: number, extra: Parameters<typeof journalAt>[1] = {}): Promise<JournalStore> {
-  const store = journalAt(d, extra);
+/** A store with `count` messages on queue://q; `positions` are theirs. */
+async function fill(d: string, count: number, extra: Parameters<typeof journalAt>[1] = {}): Promise<JournalStore & { positions: number[] }> {
+  const store = Object.assign(journalAt(d, extra), { positions: [] as number[] });
   await store.recover();
-  for (let i = 0; i < count; i++) await write(store, { op: 'add', destination: 'queue://q', message: message(`m${i}`) });
+  for (let i = 0; i < count; i++) store.positions.push((await write(store, { op: 'add', destination: 'queue://q', message: message(`m${i}`) }))!);
   return store;
+}
+
+/** Adds a message and acknowledges it. */
+async function addAndRemove(store: JournalStore, destination: string, id: string): Promise<void> {
+  const position = await write(store, { op: 'add', destination, message: message(id) });
+  await write(store, { op: 'remove', destination, messageId: id, position });
 }
 
 function segments(d: string): string[] {
@@ -28,7 +36,7 @@ async function reopen(d: string) {
   const { logger, lines } = captureLogger();
   const store = new JournalStore({ directory: d, logger, checkpointInterval: 0, cleanupInterval: 0 });
   const state = await store.recover();
-  return { store, state, lines, ids: [...(state.queues.get('queue://q') ?? [])].map((m) => m.id) };
+  return { store, state, lines, ids: await idsOf(store, 'queue://q') };
 }
 
 describe('journal damage', () => {
@@ -90,7 +98,7 @@ describe('journal damage', () => {
   it('rebuilds the same state from the journal when the checkpoint is damaged', async () => {
     const d = dir();
     const store = await fill(d, 6);
-    await write(store, { op: 'remove', destination: 'queue://q', messageId: 'm2' });
+    await write(store, { op: 'remove', destination: 'queue://q', messageId: 'm2', position: store.positions[2] });
     await store.close();
     const cp = readFileSync(join(d, 'db.data'));
     cp[10] ^= 0xff;
@@ -116,11 +124,8 @@ describe('journal segments, checkpoints and GC', () => {
     const d = dir();
     const store = journalAt(d, { journalMaxFileLength: 4096 });
     await store.recover();
-    await write(store, { op: 'add', destination: 'queue://q', message: message('old') });
-    for (let i = 0; i < 300; i++) {
-      await write(store, { op: 'add', destination: 'queue://q', message: message(`m${i}`) });
-      await write(store, { op: 'remove', destination: 'queue://q', messageId: `m${i}` });
-    }
+    const old = await write(store, { op: 'add', destination: 'queue://q', message: message('old') });
+    for (let i = 0; i < 300; i++) await addAndRemove(store, 'queue://q', `m${i}`);
     const before = segments(d);
     const removed = await store.cleanup();
     const after = segments(d);
@@ -129,7 +134,7 @@ describe('journal segments, checkpoints and GC', () => {
     // The segment with the pending message survives.
     expect(after[0]).toBe(before[0]);
     // Once it is acked, a later cleanup frees it too.
-    await write(store, { op: 'remove', destination: 'queue://q', messageId: 'old' });
+    await write(store, { op: 'remove', destination: 'queue://q', messageId: 'old', position: old });
     for (let i = 0; i < 40; i++) await write(store, { op: 'add-destination', destination: `queue://filler${i}` });
     await store.cleanup();
     expect(segments(d)).not.toContain(before[0]);
@@ -144,10 +149,7 @@ describe('journal segments, checkpoints and GC', () => {
     await store.recover();
     await write(store, { op: 'add-destination', destination: 'queue://q' });
     await write(store, { op: 'add-subscription', subscription: subscription('s1') });
-    for (let i = 0; i < 200; i++) {
-      await write(store, { op: 'add', destination: 'queue://q', message: message(`m${i}`) });
-      await write(store, { op: 'remove', destination: 'queue://q', messageId: `m${i}` });
-    }
+    for (let i = 0; i < 200; i++) await addAndRemove(store, 'queue://q', `m${i}`);
     const first = segments(d)[0];
     await store.cleanup();
     await store.cleanup();
@@ -165,22 +167,22 @@ describe('journal segments, checkpoints and GC', () => {
     await store.recover();
     await write(store, { op: 'add-subscription', subscription: subscription('s1') });
     for (let i = 0; i < 400; i++) {
-      await write(store, { op: 'add', destination: `queue://q${i % 3}`, message: message(`m${i}`) });
-      if (i % 5 !== 0) await write(store, { op: 'remove', destination: `queue://q${i % 3}`, messageId: `m${i}` });
+      const position = await write(store, { op: 'add', destination: `queue://q${i % 3}`, message: message(`m${i}`) });
+      if (i % 5 !== 0) await write(store, { op: 'remove', destination: `queue://q${i % 3}`, messageId: `m${i}`, position });
       if (i % 7 === 0) await write(store, { op: 'add', destination: 'topic://news', message: message(`t${i}`), subscriptions: ['s1'] });
     }
     await store.cleanup();
     await store.close();
+    const summary = async ({ store, state }: Awaited<ReturnType<typeof reopen>>) => ({
+      queues: (await Promise.all([...state.queues.keys()].map(async (k) => [k, await idsOf(store, k)] as const))).sort(),
+      subs: await Promise.all(state.subscriptions.map(async (x) => [x.record.id, await idsOf(store, subscriptionHolder(x.record.id))])),
+    });
     const withCheckpoint = await reopen(d);
+    const fromCheckpoint = await summary(withCheckpoint);
     await withCheckpoint.store.close();
     rmCheckpoint(d);
     const replayed = await reopen(d);
-    const summary = (s: typeof replayed.state) => ({
-      queues: [...s.queues].map(([k, v]) => [k, [...v].map((m) => m.id)]).sort(),
-      subs: s.subscriptions.map((x) => [x.record.id, [...x.pending].map((p) => p.message.id)]),
-    });
-    const fromCheckpoint = summary(withCheckpoint.state);
-    expect(summary(replayed.state)).toEqual(fromCheckpoint);
+    expect(await summary(replayed)).toEqual(fromCheckpoint);
     expect((fromCheckpoint.queues.find(([k]) => k === 'queue://q0')![1] as string[]).length).toBeGreaterThan(20);
     expect(replayed.state.operations).toBeGreaterThan(withCheckpoint.state.operations);
   });

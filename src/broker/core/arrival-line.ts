@@ -2,7 +2,9 @@ import type { WriteCallback } from '../../store/types.js';
 import { Deque } from './deque.js';
 
 interface Arrival {
-  release: () => void;
+  /** `position`: where the store put the message (stored ones). */
+  release: (position?: number) => void;
+  position: number | undefined;
   /** Stored (or needing no store), and free to go once those before it have gone. */
   ready: boolean;
   failed: boolean;
@@ -21,25 +23,26 @@ export class ArrivalLine {
   /** A message that needs no store write: released now, or behind those still being stored. */
   pass(release: () => void): void {
     if (this.line.size === 0) release();
-    else this.line.push({ release, ready: true, failed: false });
+    else this.line.push({ release, position: undefined, ready: true, failed: false });
   }
 
   /** A message being stored: the returned callback (for the store write) lets it through, or drops it if the write failed. */
-  stored(release: () => void, done?: WriteCallback): WriteCallback {
-    const arrival: Arrival = { release, ready: false, failed: false };
+  stored(release: (position?: number) => void, done?: WriteCallback): WriteCallback {
+    const arrival: Arrival = { release, position: undefined, ready: false, failed: false };
     this.line.push(arrival);
-    return (err) => {
+    return (err, position) => {
       arrival.ready = true;
       arrival.failed = err !== undefined;
+      arrival.position = position;
       this.drain();
-      done?.(err);
+      done?.(err, position);
     };
   }
 
   private drain(): void {
     for (let a = this.line.peek(); a?.ready; a = this.line.peek()) {
       this.line.shift();
-      if (!a.failed) a.release();
+      if (!a.failed) a.release(a.position);
     }
   }
 }

@@ -49,6 +49,8 @@ export class BrokerMessage {
   redeliveryCounter: number;
   /** When it reached this broker (ms): network replay waits a little after it. */
   readonly arrivedAt = Date.now();
+  /** Where the store keeps it (persistent messages, once stored): what removes and dispatch marks name. */
+  position: number | undefined = undefined;
   /** Set once the message has been handed to more than one subscription. */
   shared = false;
   /** Until `until`, only consumers of affinity `key` may take it (see Consumer.affinity). */
@@ -137,6 +139,8 @@ export class BrokerMessage {
   /** The message to put back on a subscription's list after a failed delivery. */
   forRedelivery(): BrokerMessage {
     const m = this.shared ? this.with({}) : this;
+    // The copy stands for the same stored record.
+    m.position = this.position;
     m.redeliveryCounter++;
     return m;
   }

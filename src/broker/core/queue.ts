@@ -1,9 +1,10 @@
 import type { Consumer } from './consumer.js';
 import type { Destination } from './destination.js';
-import type { BrokerMessage } from './message.js';
+import { BrokerMessage } from './message.js';
 import { ArrivalLine } from './arrival-line.js';
 import { PendingList } from './pending-list.js';
-import type { MessageStore, StoreOp, WriteCallback } from '../../store/types.js';
+import type { MessageStore, PagedMessage, StoredBacklog, StoreOp, WriteCallback } from '../../store/types.js';
+import { destinationFromKey } from './destination.js';
 
 /** The store records for a queue's persistent messages; null for holders that keep nothing (temporary, plain topic subscriptions). */
 export interface QueuePersistence {
@@ -11,7 +12,14 @@ export interface QueuePersistence {
   addOp(message: BrokerMessage): StoreOp | null;
   removeOp(message: BrokerMessage): StoreOp;
   dispatchedOp(message: BrokerMessage, consumer: string | undefined): StoreOp;
+  /** Drops the pending messages the store holds after position `after` up to `upTo` (a purge). */
+  purgeOp(after: number, upTo: number): StoreOp | null;
+  /** The messages the store holds for this queue, to page in. */
+  backlog: StoredBacklog;
 }
+
+/** Messages read from the store at a time (ActiveMQ's `maxPageSize` default). */
+export const DEFAULT_MAX_PAGE_SIZE = 200;
 
 /** What a queue asks of the broker around it. */
 export interface QueueEnvironment {
@@ -24,8 +32,16 @@ export interface QueueEnvironment {
   /** A message expired: dead-lettered or dropped, per policy; `done` once that is stored. */
   expired(message: BrokerMessage, done?: WriteCallback): void;
   deadLetter(message: BrokerMessage, reason: string, done?: WriteCallback): void;
-  /** Called when the bytes of pending non-persistent messages change, for the broker's memory limit. */
+  /** Called when the bytes of messages held in memory change, for the broker's memory limit. */
   memoryChanged(delta: number): void;
+  /**
+   * Whether `bytes` more of this queue's messages may be held in memory;
+   * when not, a persistent message arriving stays in the store only, until
+   * consumers make room (ActiveMQ's `cursorMemoryHighWaterMark`).
+   */
+  roomInMemory(queue: Queue, bytes: number): boolean;
+  /** A page-in failed (the store could not be read); it is tried again a second later. */
+  pageInFailed(queue: Queue, err: Error): void;
 }
 
 export interface QueueStatistics {
@@ -52,14 +68,47 @@ export class Queue {
   private dispatching = false;
   private dispatchAgain = false;
   private readonly arrivals = new ArrivalLine();
+  /*
+   * The store cursor (ActiveMQ's StoreQueueCursor). Positions grow in the
+   * order messages arrive. Every stored message up to `pagedUpTo` is in
+   * memory or gone; those after it up to `arrivedUpTo` (the last one whose
+   * write completed) are the backlog, in the store only, `storedOnly` of
+   * them, paged in as consumers make room.
+   */
+  private pagedUpTo = 0;
+  private arrivedUpTo = 0;
+  private storedOnly = 0;
+  private paging = false;
   readonly stats: QueueStatistics = { enqueued: 0, dequeued: 0, dispatched: 0, expired: 0 };
 
   constructor(
     readonly destination: Destination,
     private readonly env: QueueEnvironment,
     private readonly persistence: QueuePersistence | null,
+    private readonly maxPageSize = DEFAULT_MAX_PAGE_SIZE,
   ) {
     this.pending = new PendingList(env.prioritizedMessages);
+    // Recovered: the store has the messages; they are read in when consumers want them.
+    const backlog = persistence?.backlog;
+    if (backlog) {
+      this.storedOnly = backlog.size;
+      this.arrivedUpTo = backlog.last;
+    }
+  }
+
+  /** Pending messages: in memory, and in the store only. */
+  get size(): number {
+    return this.pending.size + this.storedOnly;
+  }
+
+  /** Pending messages in the store only, not in memory. */
+  get backlog(): number {
+    return this.storedOnly;
+  }
+
+  /** Bytes of pending messages in memory. */
+  get memoryUsage(): number {
+    return this.pending.memory;
   }
 
   get consumerCount(): number {
@@ -84,11 +133,31 @@ export class Queue {
       return;
     }
     const op = this.addOp(message);
-    if (op) this.env.store.write(op, this.arrivals.stored(() => this.offer(message), done));
-    else {
-      this.arrivals.pass(() => this.offer(message));
+    if (op) {
+      this.env.store.write(op, this.arrivals.stored((position) => this.arrive(message, position), done));
+    } else {
+      this.arrivals.pass(() => this.arrive(message, undefined));
       done?.();
     }
+  }
+
+  /**
+   * A message reached the queue (stored first if persistent). A stored one
+   * stays in the store only while there is a backlog (so that the queue's
+   * order holds) or while memory holds more than the high-water mark.
+   */
+  private arrive(message: BrokerMessage, position: number | undefined): void {
+    if (position !== undefined && this.persistence) {
+      message.position = position;
+      if (position > this.arrivedUpTo) this.arrivedUpTo = position;
+      if (this.persistence.backlog && (this.storedOnly > 0 || !this.env.roomInMemory(this, message.size))) {
+        this.storedOnly++;
+        this.pageIn();
+        return;
+      }
+      if (position > this.pagedUpTo) this.pagedUpTo = position;
+    }
+    this.offer(message);
   }
 
   /** The store record that `enqueue` would write, for a transaction's batch. */
@@ -139,10 +208,65 @@ export class Queue {
     this.wakeTimer.unref();
   }
 
-  /** Enqueues a message whose store record is already written (transaction commit, recovery). */
-  enqueueStored(message: BrokerMessage): void {
+  /** Enqueues a message whose store record is already written (a transaction's commit, a topic's persistent message), at `position`. */
+  enqueueStored(message: BrokerMessage, position?: number): void {
     this.stats.enqueued++;
-    this.arrivals.pass(() => this.offer(message));
+    this.arrivals.pass(() => this.arrive(message, position));
+  }
+
+  /**
+   * Reads the next page of the backlog into memory when memory holds less
+   * than a page and someone could take it; one read at a time.
+   */
+  private pageIn(): void {
+    const backlog = this.persistence?.backlog;
+    if (!backlog || this.paging || this.storedOnly <= 0 || this.consumers.length === 0 || this.pending.size >= this.maxPageSize) return;
+    this.paging = true;
+    const upTo = this.arrivedUpTo;
+    backlog.read(this.pagedUpTo, upTo, this.maxPageSize).then(
+      (paged) => {
+        this.paging = false;
+        for (const p of paged) {
+          if (p.position <= this.pagedUpTo) continue;
+          const m = this.fromPaged(p);
+          this.pagedUpTo = p.position;
+          this.pending.push(m);
+          this.held(m, 1);
+        }
+        if (paged.length === 0 && upTo > this.pagedUpTo) this.pagedUpTo = upTo;
+        // Counted again from the store: some may have been removed meanwhile (purge, damage).
+        this.storedOnly = backlog.countAfter(this.pagedUpTo) - backlog.countAfter(this.arrivedUpTo);
+        this.dispatch();
+      },
+      (err: Error) => {
+        this.env.pageInFailed(this, err);
+        setTimeout(() => {
+          this.paging = false;
+          this.dispatch();
+        }, 1000).unref();
+      },
+    );
+  }
+
+  /** A message read back from the store. One dispatched to another broker before a restart is kept for that broker for a while (it may have it already). */
+  private fromPaged(p: PagedMessage): BrokerMessage {
+    const s = p.message;
+    const m = new BrokerMessage({
+      id: s.id,
+      destination: destinationFromKey(p.destination),
+      headers: s.headers,
+      body: s.body,
+      persistent: true,
+      priority: s.priority,
+      expiration: s.expiration,
+      timestamp: s.timestamp,
+      brokerPath: s.brokerPath,
+      redeliveryCounter: s.redeliveryCounter,
+      brokerHeaders: s.brokerHeaders,
+    });
+    m.position = p.position;
+    if (s.dispatchedTo && this.env.redeliveryAffinity > 0) this.reserveFor([m], s.dispatchedTo, Date.now() + this.env.redeliveryAffinity);
+    return m;
   }
 
   /** Adds a message to the pending list and dispatches, without touching the store or statistics. */
@@ -166,6 +290,24 @@ export class Queue {
     this.consumers.splice(i, 0, consumer);
     this.electExclusive();
     this.dispatch();
+  }
+
+  /**
+   * What the queue holds, in dispatch order, without taking anything: first
+   * what is in memory, then the backlog, read page by page (queue browsing).
+   */
+  async *browse(): AsyncGenerator<BrokerMessage> {
+    const inMemory = this.pending.toArray();
+    let after = this.pagedUpTo;
+    const upTo = this.arrivedUpTo;
+    yield* inMemory;
+    const backlog = this.persistence?.backlog;
+    while (backlog) {
+      const page = await backlog.read(after, upTo, this.maxPageSize);
+      if (page.length === 0) return;
+      for (const p of page) yield this.fromPaged(p);
+      after = page[page.length - 1].position;
+    }
   }
 
   /**
@@ -220,14 +362,19 @@ export class Queue {
     this.unstore(message, done);
   }
 
-  /** Drops every pending message (and its stored copy). */
+  /** Drops every pending message (and its stored copy), in memory and in the backlog; returns how many. */
   purge(): number {
     const all = this.pending.clear();
     for (const m of all) {
       this.held(m, -1);
       this.unstore(m);
     }
-    return all.length;
+    const purged = all.length + this.storedOnly;
+    const op = this.storedOnly > 0 ? this.persistence?.purgeOp(this.pagedUpTo, this.arrivedUpTo) : null;
+    if (op) this.env.store.write(op);
+    this.storedOnly = 0;
+    this.pagedUpTo = this.arrivedUpTo;
+    return purged;
   }
 
   private unstore(message: BrokerMessage, done?: WriteCallback): void {
@@ -265,6 +412,11 @@ export class Queue {
 
   private dispatchPending(): void {
     if (this.consumers.length === 0) return;
+    this.dispatchFromMemory();
+    if (this.pending.size < this.maxPageSize / 2) this.pageIn();
+  }
+
+  private dispatchFromMemory(): void {
     const now = Date.now();
     while (this.pending.size > 0) {
       const head = this.pending.shift()!;
@@ -307,13 +459,9 @@ export class Queue {
     }
   }
 
-  /**
-   * Non-persistent messages count against the broker's memory limit.
-   * Persistent ones are in the store too and are bounded by it, as in
-   * ActiveMQ, where they would be paged out of memory.
-   */
+  /** Every message held in memory counts against the broker's memory limit (persistent ones beyond the high-water mark stay in the store). */
   private held(m: BrokerMessage, sign: 1 | -1): void {
-    if (!m.persistent) this.env.memoryChanged(sign * m.size);
+    this.env.memoryChanged(sign * m.size);
   }
 
   private expireTaken(m: BrokerMessage): void {

@@ -3,13 +3,17 @@ import { protocolError } from '../../errors.js';
 import { DEFAULT_DUPLICATE_ID_CACHE_SIZE } from '../../store/duplicate-windows.js';
 import { RecentIds } from '../../util/recent-ids.js';
 import { type DestinationPolicy, SHARED_DLQ } from '../../config/policy.js';
-import type { DurableSubscriptionRecord, MessageStore, RecoveredState, StoredMessage, StoreOp, WriteCallback } from '../../store/types.js';
+import { subscriptionHolder } from '../../store/holders.js';
+import type { DurableSubscriptionRecord, MessageStore, RecoveredState, StoreOp, WriteCallback } from '../../store/types.js';
 import type { Consumer } from './consumer.js';
 import { type Destination, destination, destinationFromKey, stompName } from './destination.js';
 import { BrokerMessage } from './message.js';
 import { Queue, type QueueEnvironment, type QueuePersistence } from './queue.js';
 import { Topic, TopicSubscription } from './topic.js';
 import { isWildcard, matchesWildcard } from './wildcard.js';
+
+/** ActiveMQ's default cursorMemoryHighWaterMark: above this share of the memory limit, queues keep new persistent messages in the store only. */
+const CURSOR_HIGH_WATER_MARK = 0.7;
 
 export interface RouterOptions {
   brokerName: string;
@@ -48,6 +52,7 @@ export class MessageRouter implements QueueEnvironment {
   readonly policy: DestinationPolicy;
   private readonly logger: Logger;
   private readonly newId: (kind: string) => string;
+  private readonly brokerName: string;
   private memoryUsage = 0;
   private readonly memoryWaiters = new Set<() => void>();
   /** Live temporary destinations, by key, with the connection that owns each. */
@@ -60,6 +65,7 @@ export class MessageRouter implements QueueEnvironment {
     this.policy = options.policy;
     this.logger = options.logger;
     this.newId = options.newId;
+    this.brokerName = options.brokerName;
   }
 
   get prioritizedMessages(): boolean {
@@ -88,6 +94,15 @@ export class MessageRouter implements QueueEnvironment {
   /** True when pending messages hold more than `fraction` of the memory limit. */
   memoryFull(fraction = 1): boolean {
     return this.policy.memoryLimit > 0 && this.memoryUsage > this.policy.memoryLimit * fraction;
+  }
+
+  /** Below ActiveMQ's cursorMemoryHighWaterMark (70% of the memory limit) a queue keeps arriving persistent messages in memory too; with a store that is memory, always. */
+  roomInMemory(_queue: Queue, bytes: number): boolean {
+    return !this.store.pagesOut || this.policy.memoryLimit <= 0 || this.memoryUsage + bytes <= this.policy.memoryLimit * CURSOR_HIGH_WATER_MARK;
+  }
+
+  pageInFailed(queue: Queue, err: Error): void {
+    this.logger.error({ destination: stompName(queue.destination), err: err.message }, `Failed to page in messages of ${stompName(queue.destination)}: ${err.message}`);
   }
 
   /** Runs `resume` once memory use falls back under 70% of the limit. */
@@ -139,8 +154,10 @@ export class MessageRouter implements QueueEnvironment {
   private queuePersistence(dest: Destination): QueuePersistence {
     return {
       addOp: (m) => ({ op: 'add', destination: dest.key, message: m, duplicateId: m.duplicateId }),
-      removeOp: (m) => ({ op: 'remove', destination: dest.key, messageId: m.id }),
-      dispatchedOp: (m, consumer) => ({ op: 'dispatched', destination: dest.key, messageId: m.id, consumer }),
+      removeOp: (m) => ({ op: 'remove', destination: dest.key, messageId: m.id, position: m.position }),
+      dispatchedOp: (m, consumer) => ({ op: 'dispatched', destination: dest.key, messageId: m.id, consumer, position: m.position }),
+      purgeOp: (after, upTo) => ({ op: 'purge', destination: dest.key, after, upTo }),
+      backlog: this.store.backlog(dest.key),
     };
   }
 
@@ -160,10 +177,14 @@ export class MessageRouter implements QueueEnvironment {
     else this.publish(m, done);
   }
 
-  /** True for a message whose `_AMQ_DUPL_ID` this destination saw lately; else the id is remembered now. */
+  /**
+   * True for a message whose `_AMQ_DUPL_ID` this destination saw lately;
+   * else the id is remembered now. A message whose broker path holds this
+   * broker comes back on purpose (network replay) and is no duplicate.
+   */
   private seenBefore(m: BrokerMessage): boolean {
     const id = m.duplicateId;
-    if (id === undefined) return false;
+    if (id === undefined || m.brokerPath.includes(this.brokerName)) return false;
     let recent = this.recentIds.get(m.destination.key);
     if (!recent) this.recentIds.set(m.destination.key, (recent = new RecentIds(DEFAULT_DUPLICATE_ID_CACHE_SIZE)));
     if (recent.has(id)) {
@@ -182,7 +203,8 @@ export class MessageRouter implements QueueEnvironment {
       return;
     }
     const targets = this.matchingSubscriptions(topic, m);
-    const deliver = () => {
+    const deliver = (position?: number) => {
+      m.position = position;
       topic.remember(m, this.policy.retroactiveMessages);
       this.deliverToSubscriptions(m, targets);
     };
@@ -212,41 +234,46 @@ export class MessageRouter implements QueueEnvironment {
 
   private deliverToSubscriptions(m: BrokerMessage, targets: TopicSubscription[]): void {
     if (targets.length > 1) m.shared = true;
-    for (const sub of targets) sub.queue.enqueueStored(m);
+    for (const sub of targets) sub.queue.enqueueStored(m, m.position);
   }
 
   /** Applies a transaction: its sends and acks are stored in one all-or-nothing batch, then take effect. */
   commit(transactionId: string, sends: readonly BrokerMessage[], acks: readonly PendingAck[], done: WriteCallback): void {
     const ops: StoreOp[] = [];
-    const deliveries: Array<() => void> = [];
+    // Each delivery gets the position the store gave its add (the index of that add in `ops`, or -1).
+    const deliveries: Array<[number, (position?: number) => void]> = [];
     for (const m of sends) {
       if (this.seenBefore(m)) continue;
       if (m.destination.type === 'queue') {
         const q = this.queue(m.destination);
         const op = q.addOp(m);
         if (op) ops.push(op);
-        deliveries.push(() => q.enqueueStored(m));
+        deliveries.push([op ? ops.length - 1 : -1, (position) => q.enqueueStored(m, position)]);
       } else {
         const topic = this.topic(m.destination);
         const targets = this.matchingSubscriptions(topic, m);
         const op = this.topicAddOp(m, targets);
         if (op) ops.push(op);
-        deliveries.push(() => {
-          topic.stats.enqueued++;
-          topic.arrivals.pass(() => {
-            topic.remember(m, this.policy.retroactiveMessages);
-            this.deliverToSubscriptions(m, targets);
-          });
-        });
+        deliveries.push([
+          op ? ops.length - 1 : -1,
+          (position) => {
+            topic.stats.enqueued++;
+            topic.arrivals.pass(() => {
+              m.position = position;
+              topic.remember(m, this.policy.retroactiveMessages);
+              this.deliverToSubscriptions(m, targets);
+            });
+          },
+        ]);
       }
     }
     for (const ack of acks) {
       const op = ack.source.removeOp(ack.message);
       if (op) ops.push(op);
     }
-    const apply = (err?: Error) => {
+    const apply = (err?: Error, positions?: ReadonlyArray<number | undefined>) => {
       if (err) return done(err);
-      for (const deliver of deliveries) deliver();
+      for (const [op, deliver] of deliveries) deliver(op >= 0 ? positions?.[op] : undefined);
       for (const ack of acks) ack.source.acknowledge(ack.message, true);
       done();
     };
@@ -346,8 +373,11 @@ export class MessageRouter implements QueueEnvironment {
     const dest = destinationFromKey(record.destination);
     const persistence: QueuePersistence = {
       addOp: () => null,
-      removeOp: (m) => ({ op: 'remove', destination: m.destination.key, messageId: m.id, subscription: record.id }),
-      dispatchedOp: (m, consumer) => ({ op: 'dispatched', destination: m.destination.key, messageId: m.id, subscription: record.id, consumer }),
+      removeOp: (m) => ({ op: 'remove', destination: m.destination.key, messageId: m.id, subscription: record.id, position: m.position }),
+      dispatchedOp: (m, consumer) => ({ op: 'dispatched', destination: m.destination.key, messageId: m.id, subscription: record.id, consumer, position: m.position }),
+      // A durable subscription's messages go with the subscription's removal record.
+      purgeOp: () => null,
+      backlog: this.store.backlog(subscriptionHolder(record.id)),
     };
     const sub = new TopicSubscription(dest, new Queue(dest, this, persistence), filter, record);
     this.durableSubscriptions.set(record.key, sub);
@@ -431,7 +461,11 @@ export class MessageRouter implements QueueEnvironment {
 
   // ---- recovery ----
 
-  /** Rebuilds destinations, queue contents and durable subscriptions from the store; returns the messages recovered. */
+  /**
+   * Rebuilds destinations and durable subscriptions from the store, and the
+   * duplicate-detection windows. Pending messages stay in the store, paged in
+   * as consumers want them; returns how many there are.
+   */
   recover(state: RecoveredState, filterFor: (record: DurableSubscriptionRecord) => (m: BrokerMessage) => boolean): number {
     let count = 0;
     for (const key of state.destinations) {
@@ -439,17 +473,9 @@ export class MessageRouter implements QueueEnvironment {
       if (dest.type === 'queue') this.queue(dest, true);
       else this.topic(dest);
     }
-    for (const [key, stored] of state.queues) {
-      const dest = destinationFromKey(key);
-      const q = this.queue(dest, true);
-      const until = Date.now() + this.policy.networkRedeliveryAffinity;
-      for (const s of stored) {
-        const m = fromStored(s, dest);
-        q.enqueueStored(m);
-        // It may have reached that broker before the crash: keep it for that broker for a while.
-        if (s.dispatchedTo && this.policy.networkRedeliveryAffinity > 0) q.reserveFor([m], s.dispatchedTo, until);
-        count++;
-      }
+    for (const [key, pending] of state.queues) {
+      this.queue(destinationFromKey(key), true);
+      count += pending;
     }
     for (const [key, ids] of state.duplicateIds) {
       const recent = new RecentIds(DEFAULT_DUPLICATE_ID_CACHE_SIZE);
@@ -457,11 +483,8 @@ export class MessageRouter implements QueueEnvironment {
       this.recentIds.set(key, recent);
     }
     for (const { record, pending } of state.subscriptions) {
-      const sub = this.createDurable(record, filterFor(record));
-      for (const p of pending) {
-        sub.queue.enqueueStored(fromStored(p.message, destinationFromKey(p.destination)));
-        count++;
-      }
+      this.createDurable(record, filterFor(record));
+      count += pending;
     }
     return count;
   }
@@ -469,21 +492,4 @@ export class MessageRouter implements QueueEnvironment {
 
 function sameSubscription(a: DurableSubscriptionRecord, b: DurableSubscriptionRecord): boolean {
   return a.destination === b.destination && (a.selector ?? '') === (b.selector ?? '') && !!a.noLocal === !!b.noLocal;
-}
-
-function fromStored(s: StoredMessage, dest: Destination): BrokerMessage {
-  return new BrokerMessage({
-    id: s.id,
-    destination: dest,
-    headers: s.headers,
-    body: s.body,
-    persistent: true,
-    priority: s.priority,
-    expiration: s.expiration,
-    timestamp: s.timestamp,
-    brokerPath: s.brokerPath,
-    redeliveryCounter: s.redeliveryCounter,
-    brokerHeaders: s.brokerHeaders,
-    bodyShared: true,
-  });
 }

@@ -2,6 +2,7 @@ import { protocolError } from '../../../errors.js';
 import type { Frame, Headers } from '../../../stomp/index.js';
 import { type Destination, parseStompDestination } from '../../core/destination.js';
 import type { BrokerMessage } from '../../core/message.js';
+import type { Queue } from '../../core/queue.js';
 import type { StompConnection } from '../connection.js';
 import { escapeHeaderValue } from '../../../stomp/index.js';
 import { isWildcard, matchesWildcard } from '../../core/wildcard.js';
@@ -84,14 +85,17 @@ export function handleSubscribe(c: StompConnection, frame: Frame): void {
 function browse(c: StompConnection, frame: Frame, id: string, dest: Destination): void {
   if (c.version === '1.0') throw protocolError('STOMP_BROWSER_VERSION');
   if (dest.type !== 'queue') throw protocolError('STOMP_BROWSER_NOT_QUEUE', frame.headers.destination!);
-  const snapshot: BrokerMessage[] = [];
-  for (const q of c.ctx.router.queues.values()) {
-    if (q.destination.key === dest.key || (isWildcard(dest.name) && !q.destination.temporary && matchesWildcard(dest.name, q.destination.name))) snapshot.push(...q.pending.toArray());
-  }
-  const browser = new QueueBrowser(id, ++c.subscriptionSequence, frame.headers.destination!, snapshot, c, `subscription:${c.escape ? escapeHeaderValue(id) : id}\n`);
+  const queues = [...c.ctx.router.queues.values()].filter(
+    (q) => q.destination.key === dest.key || (isWildcard(dest.name) && !q.destination.temporary && matchesWildcard(dest.name, q.destination.name)),
+  );
+  const browser = new QueueBrowser(id, ++c.subscriptionSequence, frame.headers.destination!, browseAll(queues), c, `subscription:${c.escape ? escapeHeaderValue(id) : id}\n`);
   c.browsers.set(id, browser);
   if (frame.headers.receipt === undefined) browser.resume();
   else c.receipt(frame.headers.receipt, () => browser.resume());
+}
+
+async function* browseAll(queues: readonly Queue[]): AsyncGenerator<BrokerMessage> {
+  for (const q of queues) yield* q.browse();
 }
 
 function compile(c: StompConnection, text: string | undefined): ((m: BrokerMessage) => boolean) | null {
