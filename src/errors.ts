@@ -43,7 +43,11 @@ const MESSAGES = {
   STOMP_NO_TRANSACTION: (id: string) => `Invalid transaction id: ${id}`,
   STOMP_TRANSACTION_STARTED: (id: string) => `The transaction was already started: ${id}`,
   STOMP_TRANSACTION_MISSING: (verb: string) => `Must specify the transaction you are ${verb}`,
-  STOMP_STORE_FAILED: () => 'Could not store the message',
+  STOMP_STORE_FAILED: (reason: string) => `Could not store the message: ${reason}`,
+  /** ActiveMQ's ResourceAllocationException texts (sendFailIfNoSpace, sendFailIfNoSpaceAfterTimeout). */
+  STOMP_RESOURCE_FULL: (message: string) => message,
+  STOMP_TRANSACTION_TOO_LARGE: (id: string, limit: number) => `Transaction ${id} cannot take more messages: open transactions may hold ${limit} bytes together (half the memory limit)`,
+  STOMP_FRAME_BUFFER_FULL: (limit: number) => `Frame refused: incomplete frames of all connections would take more than ${limit} bytes`,
   STOMP_PEER_HELLO: (header: string, reason: string) => `Invalid ${header} header: ${reason}`,
   STOMP_INTERNAL: () => 'Internal broker error',
   STOMP_SHUTTING_DOWN: () => 'Broker is shutting down',
@@ -71,12 +75,14 @@ const MESSAGES = {
   CONFIG_URI_UNKNOWN_OPTIONS: (options: string, uri: string) => `Invalid connect parameters: {${options}} in '${uri}'`,
   CONFIG_TOPOLOGY: (source: string, reason: string) => `Topology ${source}: ${reason}`,
   CONFIG_PORT_IN_USE: (port: number, what: string) => `Port ${port} (${what}) is in use: stop what holds it, or move the cluster with --base-port / --admin-base-port`,
+  CONFIG_STORE_DIRECTORY: (directory: string, reason: string) => `Store directory ${directory} cannot be used: ${reason}`,
   CONFIG_NETWORK_URI: (uri: string, reason: string) => `Invalid network connector URI '${uri}': ${reason}`,
 
   // ---- Store and lock. ----
   STORE_FENCED: (reason: string) => reason,
   STORE_CORRUPT_RECORD: (reason: string) => reason,
   STORE_CLOSED: () => 'store is not open',
+  STORE_DISK_FULL: (directory: string, reason: string) => `The store's disk is full, the message was not stored (${directory}: ${reason})`,
   LOCK_LOCKED: (lock: string, reason: string) => `Database ${lock} is locked by another server and failIfLocked is set: ${reason}`,
   LOCK_WAIT_ABORTED: () => 'attempt to obtain lock aborted due to shutdown',
   LOCK_FOREIGN: (lock: string, code: string) => `${lock} exists and is not an amq-sim lock (${code}); remove it if no broker uses this store`,

@@ -20,6 +20,9 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
+/** The most an admin request body may hold: its commands take a few short arguments. */
+export const MAX_ADMIN_BODY = 64 * 1024;
+
 function send(res: http.ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body, null, 2) + '\n');
@@ -36,8 +39,19 @@ export async function listenAdmin(host: string, port: number, handlers: AdminHan
     const m = /^\/api\/([\w-]+)\/([\w-]+)$/.exec(path);
     if (req.method === 'POST' && m) {
       let body = '';
-      req.on('data', (d: Buffer) => (body += d.toString()));
+      let refused = false;
+      req.on('data', (d: Buffer) => {
+        if (refused) return;
+        body += d.toString();
+        if (body.length <= MAX_ADMIN_BODY) return;
+        refused = true;
+        body = '';
+        res.setHeader('connection', 'close');
+        send(res, 413, { error: `request body larger than ${MAX_ADMIN_BODY} bytes` });
+        req.destroy();
+      });
       req.on('end', () => {
+        if (refused) return;
         let args: Record<string, string>;
         try {
           args = body ? (JSON.parse(body) as Record<string, string>) : {};

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type BrokerConfig, type PartialBrokerConfig, resolveBrokerConfig } from '../config/broker-config.js';
 import { type Logger, silentLogger } from '../config/logger.js';
 import { StoreLock } from '../lock/store-lock.js';
@@ -12,8 +14,11 @@ import type { BrokerExtension, ExtensionHost } from './extension.js';
 import { parseSimpleUri } from '../config/uri.js';
 import { IdGenerator } from './core/ids.js';
 import type { BrokerMessage } from './core/message.js';
+import { PolicyMap } from './core/policy-map.js';
 import { MessageRouter } from './core/router.js';
+import { SystemUsage } from './core/usage.js';
 import { type ConnectionContext, ERROR_CODE_HEADER, StompConnection } from './stomp/connection.js';
+import { FrameBuffers } from './stomp/frame-buffers.js';
 import type { PeerProtocol } from './stomp/peer.js';
 import { DEFAULT_CONNECTION_OPTIONS, parseTransportUri, type TransportConnectorSpec } from './connector-uri.js';
 import { BACKLOG_HIGH_WATER, type Link } from '../transport/link.js';
@@ -67,6 +72,8 @@ export class Broker implements ExtensionHost {
   readonly router: MessageRouter;
   readonly advisories: Advisories;
   readonly store: MessageStore;
+  /** Where non-persistent messages spill when a destination's producers are not flow-controlled; null when none is configured so. */
+  readonly tempStore: JournalStore | null;
   readonly startedAt = Date.now();
   private readonly connectors: RunningConnector[] = [];
   /** Every connection, whatever its transport (connectors, or links handed to `handle`). */
@@ -104,7 +111,24 @@ export class Broker implements ExtensionHost {
         ? new StoreLock({ directory: config.store.directory, ...config.locker, brokerName: config.brokerName, brokerId: this.brokerId, logger: this.logger })
         : null;
     this.store = deps.store ?? this.createStore(config);
-    this.router = new MessageRouter({ brokerName: config.brokerName, policy: config.policy, store: this.store, logger: this.logger, newId: (kind) => this.ids.next(kind) });
+    this.tempStore = this.createTempStore(config, config.persistent && !deps.store);
+    const u = config.systemUsage;
+    this.router = new MessageRouter({
+      brokerName: config.brokerName,
+      policy: config.policy,
+      policies: new PolicyMap(config.policy, config.policyEntries),
+      usage: new SystemUsage({
+        memoryLimit: u.memoryUsage.limit,
+        storeLimit: u.storeUsage.limit,
+        tempLimit: u.tempUsage.limit,
+        store: this.store,
+        temp: this.tempStore,
+      }),
+      store: this.store,
+      tempStore: this.tempStore,
+      logger: this.logger,
+      newId: (kind) => this.ids.next(kind),
+    });
     this.advisories = new Advisories(this.router, { brokerName: config.brokerName, brokerId: this.brokerId, brokerURL: () => this.brokerURL });
     this.extensions = deps.extensions ?? [];
     this.connectionContext = {
@@ -119,6 +143,9 @@ export class Broker implements ExtensionHost {
       connectionClosed: (connection) => this.connectionClosed(connection),
       peerProtocols: this.peerProtocols,
       reservedHeaders: this.reservedHeaders,
+      flowControl: { sendFailIfNoSpace: u.sendFailIfNoSpace, sendFailIfNoSpaceAfterTimeout: u.sendFailIfNoSpaceAfterTimeout },
+      // Incomplete frames may take a quarter of the memory limit, all connections together.
+      frameBuffers: new FrameBuffers(Math.floor(u.memoryUsage.limit / 4)),
     };
     if (config.networkConnectors.length > 0 && !this.extensions.some((e) => e.name === 'network')) {
       throw configError('CONFIG_INVALID', 'networkConnectors need the network extension: start the broker with startBroker() (src/index.ts) or amq-sim broker');
@@ -155,6 +182,17 @@ export class Broker implements ExtensionHost {
         else this.fail(`the store failed: ${err.message}`);
       },
     });
+  }
+
+  /**
+   * The temp store (ActiveMQ's `tmp_storage`), for destinations whose
+   * producers are not flow-controlled: their non-persistent messages go there
+   * when memory is full. Emptied at every start, as in ActiveMQ.
+   */
+  private createTempStore(config: BrokerConfig, inStoreDirectory: boolean): JournalStore | null {
+    if (config.policy.producerFlowControl && config.policyEntries.every((e) => e.producerFlowControl !== false)) return null;
+    const directory = config.tempDirectory ?? (inStoreDirectory ? join(config.store.directory, 'tmp_storage') : join(tmpdir(), `amq-sim-tmp-${this.brokerId}`));
+    return new JournalStore({ directory, logger: this.logger.child({ store: 'temp' }), journalDiskSyncStrategy: 'never', checkpointInterval: 0, cleanupInterval: 5000 });
   }
 
   static async start(config: PartialBrokerConfig | BrokerConfig = {}, deps: BrokerDependencies = {}): Promise<Broker> {
@@ -196,6 +234,10 @@ export class Broker implements ExtensionHost {
   private async run(): Promise<void> {
     const name = this.title;
     const t0 = performance.now();
+    if (this.tempStore) {
+      rmSync(this.tempStore.directory, { recursive: true, force: true });
+      await this.tempStore.recover();
+    }
     const state = await this.store.recover();
     const recovered = this.router.recover(state, (record) => this.durableFilter(record.selector, record.noLocal));
     const seconds = round3((performance.now() - t0) / 1000);
@@ -203,12 +245,14 @@ export class Broker implements ExtensionHost {
       { operations: state.operations, seconds, messages: recovered },
       `Recovery replayed ${state.operations} operations from the journal in ${seconds.toFixed(3)} seconds.`,
     );
+    this.checkStoreLimit();
     this.logger.info(`${name} is starting`);
     try {
       for (const spec of this.specs) await this.openConnector(spec);
     } catch (err) {
       await this.closeConnectors();
       await this.store.close();
+      await this.closeTempStore();
       await this.lock?.close();
       this.role = 'stopped';
       this.finish('failed');
@@ -222,6 +266,23 @@ export class Broker implements ExtensionHost {
       this.expiryTimer.unref();
     }
     this.logger.info(`${name} started`);
+  }
+
+  /** ActiveMQ's start-up checks of the store limit against the journal's file size and the disk's room, in its words. */
+  private checkStoreLimit(): void {
+    if (!this.config.persistent || !this.store.pagesOut) return;
+    const mb = (bytes: number) => Math.floor(bytes / (1024 * 1024));
+    const usage = this.router.usage.store;
+    const maxFile = this.config.store.journalMaxFileLength;
+    if (usage.limit < maxFile) {
+      this.logger.error(`Store limit is ${mb(usage.limit)} mb, whilst the max journal file size for the store is ${mb(maxFile)} mb, the store will not accept any data when used.`);
+    }
+    const space = this.store.space();
+    if (usage.limit > space.used + space.available) {
+      this.logger.warn(
+        `Store limit is ${mb(usage.limit)} mb (current store usage is ${mb(space.used)} mb). The data directory: ${this.config.store.directory} only has ${mb(space.available)} mb of usable space. - resetting to maximum available disk space: ${mb(space.used + space.available)} mb`,
+      );
+    }
   }
 
   private durableFilter(selector: string | undefined, _noLocal: boolean | undefined): (m: BrokerMessage) => boolean {
@@ -349,11 +410,14 @@ export class Broker implements ExtensionHost {
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       connectors: this.addresses,
       connections: this.connections.size,
-      memory: { pendingBytes: this.router.memoryInUse, limit: this.config.policy.memoryLimit, rss: process.memoryUsage().rss },
+      usage: this.router.usage.describe(),
+      rss: process.memoryUsage().rss,
       store: this.store.describe(),
       queues: [...this.router.queues.values()].map((q) => ({
         name: q.destination.name,
         pending: q.size,
+        inStore: q.backlog,
+        memory: q.memoryUsage,
         consumers: q.consumerCount,
         ...q.stats,
       })),
@@ -407,6 +471,8 @@ export class Broker implements ExtensionHost {
     for (const ext of this.extensions) await ext.stop().catch((err: Error) => this.logger.warn({ err: err.message, extension: ext.name }, `Stopping ${ext.name} failed: ${err.message}`));
     await this.closeConnectors();
     if (wasServing) await this.store.close();
+    if (wasServing) await this.closeTempStore();
+    this.router.usage.stop();
     await this.lock?.close();
     await this.admin?.close();
     this.role = 'stopped';
@@ -416,6 +482,12 @@ export class Broker implements ExtensionHost {
       this.logger.info(`${name} is shutdown`);
     }
     this.finish(this.stoppedBecause);
+  }
+
+  private async closeTempStore(): Promise<void> {
+    if (!this.tempStore) return;
+    await this.tempStore.close();
+    rmSync(this.tempStore.directory, { recursive: true, force: true });
   }
 
   private async closeConnectors(): Promise<void> {

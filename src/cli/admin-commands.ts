@@ -34,7 +34,8 @@ async function call(url: string, init?: RequestInit): Promise<unknown> {
 /** `amq-sim status`: the broker's role, connectors, destinations and bridges. */
 export async function runStatus(args: AdminArgs): Promise<void> {
   const s = (await call(`${args.admin}/api/status`)) as Record<string, unknown> & {
-    queues: Array<{ name: string; pending: number; consumers: number; enqueued: number; dequeued: number }>;
+    queues: Array<{ name: string; pending: number; inStore: number; consumers: number; enqueued: number; dequeued: number }>;
+    usage: Record<'memory' | 'store' | 'temp', { used: number; limit: number; percent: number }>;
     network?: NetworkStatus;
   };
   if (args.json) {
@@ -42,8 +43,11 @@ export async function runStatus(args: AdminArgs): Promise<void> {
     return;
   }
   const out: string[] = [`${s.brokerName} (${s.brokerId}) ${s.role}, up ${s.uptimeSeconds} s, ${s.connections} connections`];
+  if (s.usage) {
+    out.push('', textTable([['usage', 'used', 'limit', '%'], ...(['memory', 'store', 'temp'] as const).map((k) => [k, formatBytes(s.usage[k].used), formatBytes(s.usage[k].limit), `${s.usage[k].percent}%`])]));
+  }
   if (s.queues.length > 0) {
-    out.push('', textTable([['queue', 'pending', 'consumers', 'enqueued', 'dequeued'], ...s.queues.map((q) => [q.name, String(q.pending), String(q.consumers), String(q.enqueued), String(q.dequeued)])]));
+    out.push('', textTable([['queue', 'pending', 'in store only', 'consumers', 'enqueued', 'dequeued'], ...s.queues.map((q) => [q.name, String(q.pending), String(q.inStore), String(q.consumers), String(q.enqueued), String(q.dequeued)])]));
   }
   const bridges = s.network?.bridges ?? [];
   if (bridges.length > 0) {
@@ -86,4 +90,17 @@ export async function runBridgeFault(args: BridgeArgs): Promise<void> {
   if (args.ms !== undefined) body.ms = String(args.ms);
   const result = (await call(`${args.admin}/api/network/${args.action}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })) as { results: string[] };
   process.stdout.write(result.results.join('\n') + '\n');
+}
+
+/** Bytes for people: `512.0 MiB`. */
+function formatBytes(bytes: number): string {
+  if (bytes === null || !Number.isFinite(bytes)) return 'unlimited';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let n = bytes;
+  let u = 0;
+  while (n >= 1024 && u < units.length - 1) {
+    n /= 1024;
+    u++;
+  }
+  return u === 0 ? `${n} B` : `${n.toFixed(1)} ${units[u]}`;
 }

@@ -2,7 +2,8 @@ import type { Argv } from 'yargs';
 import type { Broker } from '../broker/broker.js';
 import { createBroker } from '../index.js';
 import { type BrokerConfig, DEFAULT_BROKER_CONFIG as d, type PartialBrokerConfig, resolveBrokerConfig } from '../config/broker-config.js';
-import { numberOption, withDefault } from './options.js';
+import { formatSize } from '../config/size.js';
+import { numberOption, sizeOption, withDefault } from './options.js';
 import { ConfigError, isLockWaitAborted } from '../errors.js';
 import { SYNC_STRATEGIES, type SyncStrategy } from '../store/sync-policy.js';
 import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from '../config/logger.js';
@@ -19,6 +20,9 @@ export interface BrokerArgs {
   network?: string[];
   admin?: string;
   'fail-if-locked'?: boolean;
+  'memory-limit'?: number;
+  'store-limit'?: number;
+  'temp-limit'?: number;
   config?: string;
   'log-level': LogLevel;
   'log-format'?: LogFormat;
@@ -40,6 +44,9 @@ export function brokerOptions(y: Argv): Argv<BrokerArgs> {
       describe: withDefault('KahaDB journalDiskSyncStrategy: fsync before each receipt (always), every journalDiskSyncInterval (periodic), or never', d.store.journalDiskSyncStrategy),
     })
     .option('journal-max-file-length', numberOption('journal-max-file-length', withDefault('KahaDB journalMaxFileLength in bytes: journal segments roll over at this size', d.store.journalMaxFileLength), { min: 1024, integer: true }))
+    .option('memory-limit', sizeOption('memory-limit', withDefault('ActiveMQ systemUsage memoryUsage limit: messages held in memory; past it, producers wait (producer flow control)', formatSize(d.systemUsage.memoryUsage.limit))))
+    .option('store-limit', sizeOption('store-limit', withDefault("ActiveMQ systemUsage storeUsage limit: the store's files; past it (or when the disk is nearly full), producers of persistent messages wait", formatSize(d.systemUsage.storeUsage.limit))))
+    .option('temp-limit', sizeOption('temp-limit', withDefault('ActiveMQ systemUsage tempUsage limit: non-persistent messages spilled to disk by destinations without producer flow control', formatSize(d.systemUsage.tempUsage.limit))))
     .option('lock-poll', numberOption('lock-poll', withDefault('ActiveMQ lockAcquireSleepInterval: how often a slave tries the store lock, in ms', d.locker.lockAcquireSleepInterval), { min: 100, integer: true }))
     .option('fail-if-locked', { type: 'boolean', describe: withDefault('ActiveMQ failIfLocked: exit at once if another broker holds the store lock, instead of waiting as a slave', d.locker.failIfLocked) })
     .option('network', {
@@ -71,11 +78,19 @@ function configFromArgs(args: BrokerArgs): PartialBrokerConfig[] {
   if (args['lock-poll'] !== undefined) locker.lockAcquireSleepInterval = args['lock-poll'];
   if (args['fail-if-locked'] !== undefined) locker.failIfLocked = args['fail-if-locked'];
   if (Object.keys(locker).length > 0) flags.locker = locker;
+  const usage: Partial<BrokerConfig['systemUsage']> = {};
+  if (args['memory-limit'] !== undefined) usage.memoryUsage = { limit: args['memory-limit'] };
+  if (args['store-limit'] !== undefined) usage.storeUsage = { limit: args['store-limit'] };
+  if (args['temp-limit'] !== undefined) usage.tempUsage = { limit: args['temp-limit'] };
+  if (Object.keys(usage).length > 0) flags.systemUsage = usage;
   if (args.network !== undefined) flags.networkConnectors = args.network;
   if (args.admin !== undefined) flags.admin = args.admin;
   layers.push(flags);
   return layers;
 }
+
+/** How long a signalled broker may take to stop before the process exits anyway. */
+const FORCED_EXIT_AFTER = 30_000;
 
 /** A broker that cannot start says why in plain words on stderr (whatever the log format), exit 2 for bad config. */
 function failedToStart(err: unknown): never {
@@ -99,10 +114,18 @@ export async function runBroker(args: BrokerArgs): Promise<void> {
   let signalled = false;
   let current: Broker | null = null;
   // Signals are handled from the start: one that arrives while starting or waiting for the lock stops the broker too.
+  // A second signal, or a stop that takes too long (a disk that does not answer), ends the process at once.
   const stop = (signal: string) => {
-    if (signalled) return;
+    if (signalled) {
+      logger.warn({ signal }, `Received ${signal} again: exiting without waiting for the broker to stop`);
+      process.exit(1);
+    }
     signalled = true;
     logger.info({ signal }, `Received ${signal}, stopping`);
+    setTimeout(() => {
+      logger.warn({ seconds: FORCED_EXIT_AFTER / 1000 }, `The broker did not stop within ${FORCED_EXIT_AFTER / 1000} seconds: exiting`);
+      process.exit(1);
+    }, FORCED_EXIT_AFTER).unref();
     void current?.stop();
   };
   process.on('SIGINT', () => stop('SIGINT'));

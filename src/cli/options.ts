@@ -1,4 +1,5 @@
 import type { Options } from 'yargs';
+import { parseSize } from '../config/size.js';
 
 interface NumberRules {
   min?: number;
@@ -26,6 +27,21 @@ export function numberOption(name: string, describe: string, rules: NumberRules 
       if (typeof raw === 'string' && raw.trim() === '') throw new Error(`--${name} must be ${expected}, not an empty value`);
       if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) throw new Error(`--${name} must be ${expected}, not '${String(raw)}'`);
       return n;
+    },
+  };
+}
+
+/** A size option (`64mb`, `1 gb`, bytes): a bad one is a usage error quoting what was given. */
+export function sizeOption(name: string, describe: string): Options {
+  return {
+    describe,
+    type: 'string',
+    requiresArg: true,
+    coerce: (raw: unknown) => {
+      if (raw === undefined) return undefined;
+      const bytes = parseSize(raw);
+      if (bytes === undefined) throw new Error(`--${name} must be a size such as 64mb or 1gb, not '${String(raw)}'`);
+      return bytes;
     },
   };
 }

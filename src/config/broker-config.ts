@@ -1,7 +1,8 @@
 import { configError } from '../errors.js';
 import { SYNC_STRATEGIES, type SyncStrategy } from '../store/sync-policy.js';
 import { checkShape, type Shape, type ShapeErrors } from './shape.js';
-import { DEFAULT_POLICY, type DestinationPolicy } from './policy.js';
+import { DEFAULT_POLICY, type DestinationPolicy, type PolicyEntry } from './policy.js';
+import { parseSize } from './size.js';
 
 /** Everything a broker is started with. CLI flags and config files both end up here. */
 export interface BrokerConfig {
@@ -14,6 +15,11 @@ export interface BrokerConfig {
   store: StoreConfig;
   locker: LockerConfig;
   policy: DestinationPolicy;
+  /** Per-destination settings (ActiveMQ `<destinationPolicy><policyMap><policyEntries>`). */
+  policyEntries: PolicyEntry[];
+  systemUsage: SystemUsageConfig;
+  /** Directory of the temp store, where non-persistent messages spill (ActiveMQ `tmp_storage`); default: `tmp_storage` in the store directory. */
+  tempDirectory: string | null;
   /** Network connector URIs (ActiveMQ `networkConnectors`), e.g. `static:(stomp://hub:61616)?duplex=true`. */
   networkConnectors: string[];
   /** Admin endpoint, e.g. `http://127.0.0.1:8161`; null for none. */
@@ -34,6 +40,20 @@ export interface LockerConfig {
   failIfLocked: boolean;
   /** A master that loses its lock goes back to waiting as a slave (ActiveMQ `restartAllowed`); false: it exits. */
   restartAllowed: boolean;
+}
+
+/** ActiveMQ's `<systemUsage>`: the broker's limits, in bytes (sizes such as '64 mb' in a config file). */
+export interface SystemUsageConfig {
+  /** Messages held in memory: pending, in flight, in open transactions. */
+  memoryUsage: { limit: number };
+  /** The message store's files on disk. */
+  storeUsage: { limit: number };
+  /** The temp store's files (non-persistent messages spilled from memory). */
+  tempUsage: { limit: number };
+  /** A producer to a full destination gets an ERROR at once instead of waiting. */
+  sendFailIfNoSpace: boolean;
+  /** A producer waits at most this long (ms) for room, then gets an ERROR; 0 = waits as long as it takes. */
+  sendFailIfNoSpaceAfterTimeout: number;
 }
 
 /** KahaDB's settings, with its names and defaults. */
@@ -70,6 +90,15 @@ export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = {
     restartAllowed: true,
   },
   policy: DEFAULT_POLICY,
+  policyEntries: [],
+  systemUsage: {
+    memoryUsage: { limit: 512 * 1024 * 1024 },
+    storeUsage: { limit: 100 * 1024 ** 3 },
+    tempUsage: { limit: 50 * 1024 ** 3 },
+    sendFailIfNoSpace: false,
+    sendFailIfNoSpaceAfterTimeout: 0,
+  },
+  tempDirectory: null,
   networkConnectors: [],
   admin: null,
 };
@@ -88,8 +117,20 @@ const POLICY_SHAPE: Shape = {
   topicPrefetch: 'number',
   durableTopicPrefetch: 'number',
   retroactiveMessages: 'number',
-  memoryLimit: 'number',
+  memoryLimit: 'size',
+  producerFlowControl: 'boolean',
+  maxPageSize: 'number',
+  cursorMemoryHighWaterMark: 'number',
   networkRedeliveryAffinity: 'number',
+};
+
+const POLICY_ENTRY_SHAPE: Shape = {
+  queue: 'string',
+  topic: 'string',
+  memoryLimit: 'size',
+  producerFlowControl: 'boolean',
+  maxPageSize: 'number',
+  cursorMemoryHighWaterMark: 'number',
 };
 
 const BROKER_SHAPE: Shape = {
@@ -114,6 +155,15 @@ const BROKER_SHAPE: Shape = {
     restartAllowed: 'boolean',
   },
   policy: POLICY_SHAPE,
+  policyEntries: [POLICY_ENTRY_SHAPE],
+  systemUsage: {
+    memoryUsage: { limit: 'size' },
+    storeUsage: { limit: 'size' },
+    tempUsage: { limit: 'size' },
+    sendFailIfNoSpace: 'boolean',
+    sendFailIfNoSpaceAfterTimeout: 'number',
+  },
+  tempDirectory: 'string|null',
   networkConnectors: 'string[]',
   admin: 'string|null',
 };
@@ -145,6 +195,7 @@ export function resolveBrokerConfig(...layers: PartialBrokerConfig[]): BrokerCon
     }
   }
   if (config.transportConnectors.length === 0) throw configError('CONFIG_INVALID', 'At least one transport connector is needed');
+  resolveSizes(config);
   const l = config.locker;
   if (l.lockStaleTimeout < 2000) throw configError('CONFIG_BAD_VALUE', 'locker.lockStaleTimeout', 'at least 2000 ms', String(l.lockStaleTimeout));
   if (l.lockKeepAlivePeriod < 100 || l.lockKeepAlivePeriod * 2 > l.lockStaleTimeout) {
@@ -152,4 +203,15 @@ export function resolveBrokerConfig(...layers: PartialBrokerConfig[]): BrokerCon
   }
   if (l.lockAcquireSleepInterval < 100) throw configError('CONFIG_BAD_VALUE', 'locker.lockAcquireSleepInterval', 'at least 100 ms', String(l.lockAcquireSleepInterval));
   return config;
+}
+
+/** Sizes written as text ('64 mb') become bytes; a policy entry names a queue or a topic. */
+function resolveSizes(config: BrokerConfig): void {
+  const u = config.systemUsage;
+  for (const usage of [u.memoryUsage, u.storeUsage, u.tempUsage]) usage.limit = parseSize(usage.limit)!;
+  config.policy.memoryLimit = parseSize(config.policy.memoryLimit)!;
+  config.policyEntries.forEach((entry, i) => {
+    if ((entry.queue === undefined) === (entry.topic === undefined)) throw configError('CONFIG_BAD_VALUE', `policyEntries[${i}]`, "an entry with either 'queue' or 'topic'", JSON.stringify(entry));
+    if (entry.memoryLimit !== undefined) entry.memoryLimit = parseSize(entry.memoryLimit)!;
+  });
 }

@@ -23,8 +23,18 @@ export interface DestinationPolicy {
   durableTopicPrefetch: number;
   /** Recent messages kept per topic for `activemq.retroactive` subscribers (ActiveMQ's FixedCountSubscriptionRecoveryPolicy). */
   retroactiveMessages: number;
-  /** Bytes of pending non-persistent messages above which producers are paused (producer flow control). 0 = no limit. */
+  /**
+   * A destination's own memory limit, bytes (ActiveMQ `policyEntry
+   * memoryLimit`): when its messages in memory reach it, its producers are
+   * flow-controlled. 0 = only the broker's memory limit applies.
+   */
   memoryLimit: number;
+  /** Producers to a full destination wait (true) or, false, non-persistent messages spill to the temp store (ActiveMQ `producerFlowControl`). */
+  producerFlowControl: boolean;
+  /** Messages paged in from the store at a time (ActiveMQ `maxPageSize`). */
+  maxPageSize: number;
+  /** Percent of the memory limit above which persistent messages stay in the store only (ActiveMQ `cursorMemoryHighWaterMark`). */
+  cursorMemoryHighWaterMark: number;
   /**
    * ms during which messages a network bridge had taken and not acknowledged
    * (its connection dropped, or this broker restarted) wait for that bridge's
@@ -48,8 +58,24 @@ export const DEFAULT_POLICY: Readonly<DestinationPolicy> = {
   topicPrefetch: 32_766,
   durableTopicPrefetch: 100,
   retroactiveMessages: 100,
-  memoryLimit: 512 * 1024 * 1024,
+  memoryLimit: 0,
+  producerFlowControl: true,
+  maxPageSize: 200,
+  cursorMemoryHighWaterMark: 70,
   networkRedeliveryAffinity: 10_000,
 };
+
+/** The settings of a destination policy that can differ per destination. */
+export type DestinationLimits = Pick<DestinationPolicy, 'memoryLimit' | 'producerFlowControl' | 'maxPageSize' | 'cursorMemoryHighWaterMark'>;
+
+/**
+ * ActiveMQ's `<policyEntry queue="orders.>" memoryLimit="1 mb"/>`: settings
+ * for the destinations a name or wildcard matches (`queue` or `topic`);
+ * unset ones come from `policy`. The most specific entry wins.
+ */
+export interface PolicyEntry extends Partial<DestinationLimits> {
+  queue?: string;
+  topic?: string;
+}
 
 export const SHARED_DLQ = 'ActiveMQ.DLQ';

@@ -4,8 +4,12 @@
  * partial (every key optional); other data in full (keys ending in `?` may
  * be absent).
  */
-type Kind = 'string' | 'number' | 'boolean' | 'string[]' | 'string|null';
-export type Shape = { [key: string]: Kind | readonly string[] | Shape };
+import { parseSize } from './size.js';
+
+/** `size`: bytes as a number or as ActiveMQ writes them (`64 mb`). */
+type Kind = 'string' | 'number' | 'boolean' | 'string[]' | 'string|null' | 'size';
+/** A value is a kind, one of some strings, an object of a shape, or (a one-element tuple) a list of objects of a shape. */
+export type Shape = { [key: string]: Kind | readonly string[] | Shape | readonly [Shape] };
 
 export interface ShapeErrors {
   unknownKey(where: string, known: string): Error;
@@ -18,6 +22,8 @@ function describe(kind: Kind): string {
       return 'a list of strings';
     case 'string|null':
       return 'a string or null';
+    case 'size':
+      return "a size (bytes, or text such as '64 mb')";
     default:
       return `a ${kind}`;
   }
@@ -31,6 +37,8 @@ function fits(kind: Kind, value: unknown): boolean {
       return value === null || typeof value === 'string';
     case 'number':
       return typeof value === 'number' && Number.isFinite(value);
+    case 'size':
+      return parseSize(value) !== undefined;
     default:
       return typeof value === kind;
   }
@@ -46,7 +54,10 @@ export function checkShape(input: unknown, shape: Shape, errors: ShapeErrors, o:
     if (declared === undefined) throw errors.unknownKey(where, [...keys.keys()].join(', '));
     const expected = shape[declared];
     if (value === undefined && declared.endsWith('?')) continue;
-    if (Array.isArray(expected)) {
+    if (Array.isArray(expected) && typeof expected[0] === 'object') {
+      if (!Array.isArray(value)) throw errors.badValue(where, 'a list', JSON.stringify(value));
+      value.forEach((item, i) => checkShape(item, expected[0] as Shape, errors, { ...o, path: `${where}[${i}]` }));
+    } else if (Array.isArray(expected)) {
       if (!expected.includes(value as string)) throw errors.badValue(where, `one of ${expected.join(', ')}`, JSON.stringify(value));
     } else if (typeof expected === 'object') {
       checkShape(value, expected as Shape, errors, { ...o, path: where });

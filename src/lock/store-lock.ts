@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import type { Logger } from '../config/logger.js';
 import { lockError } from '../errors.js';
+import { ensureWritableDirectory } from '../util/directory.js';
 
 export interface StoreLockOptions {
   directory: string;
@@ -82,7 +83,7 @@ export class StoreLock {
    * once with `failIfLocked`). Resolves with the seconds spent waiting.
    */
   async acquire(): Promise<number> {
-    mkdirSync(this.o.directory, { recursive: true });
+    ensureWritableDirectory(this.o.directory);
     const t0 = Date.now();
     let announced = false;
     for (;;) {

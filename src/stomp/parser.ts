@@ -56,6 +56,11 @@ export class FrameParser {
     this.limits = { ...DEFAULT_PARSER_LIMITS, ...limits };
   }
 
+  /** Bytes of an unfinished frame held here (its body so far, a partial line). */
+  get bufferedBytes(): number {
+    return this.bodyLength + (this.partialLine?.length ?? 0);
+  }
+
   /** True while bytes of an unfinished frame are buffered. */
   get midFrame(): boolean {
     return this.inBody || this.command !== '' || this.partialLine !== null;

@@ -3,12 +3,13 @@
  * in-memory index of what is live in it, a periodic checkpoint of that index
  * (`db.data`), and GC of segments nothing needs any more.
  */
-import { mkdirSync, promises as fs } from 'node:fs';
+import { promises as fs, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../config/logger.js';
-import { storeError } from '../errors.js';
+import { StoreError, storeError } from '../errors.js';
 import { encodeCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { DEFAULT_BROKER_CONFIG } from '../config/broker-config.js';
+import { ensureWritableDirectory } from '../util/directory.js';
 import { Journal } from './journal.js';
 import { type SyncStrategy, syncPolicy } from './sync-policy.js';
 import { subscriptionOf } from './holders.js';
@@ -17,7 +18,17 @@ import { JournalReader } from './journal-reader.js';
 import { decodeRecord, encodeEpoch, encodeOp, encodeTransaction } from './records.js';
 import { recoverJournal } from './recovery.js';
 import { listSegments, segmentName } from './segment.js';
-import type { CommitCallback, MessageStore, PagedMessage, RecoveredState, StoredBacklog, StoredMessage, StoreOp, WriteCallback } from './types.js';
+import type { CommitCallback, MessageStore, PagedMessage, RecoveredState, StoredBacklog, StoredMessage, StoreOp, StoreSpace, WriteCallback } from './types.js';
+
+/** Records that free room rather than take it: kept for later when the disk is full. */
+const FREES_ROOM = new Set<StoreOp['op']>(['remove', 'purge', 'remove-subscription', 'remove-destination']);
+
+/** While the disk is full: how often its free space is measured and GC runs. */
+const FULL_DISK_CHECK_INTERVAL = 1000;
+/** Room kept on the disk for acknowledgements, dispatch marks and checkpoints: a tenth of the disk, at most 64 MiB. */
+function diskReserve(total: number): number {
+  return Math.min(total / 10, 64 * 1024 * 1024);
+}
 
 export interface JournalStoreOptions {
   directory: string;
@@ -34,6 +45,8 @@ export interface JournalStoreOptions {
   /** KahaDB `checkForCorruptJournalFiles`: at start, checksum even the records the checkpoint points to (default false). */
   checkForCorruptJournalFiles?: boolean;
   logger: Logger;
+  /** How often the disk's free space is measured, ms (default 1000); between measures what the store writes is counted. */
+  spaceCheckInterval?: number;
   /** Asked before every write and file deletion: why this process may no longer write, or null. */
   guard?: () => string | null;
   /** The store stopped accepting writes (fenced, or an I/O error). */
@@ -55,7 +68,7 @@ function messageAt(record: { type: number; payload: Buffer } | null, op: number)
 export class JournalStore implements MessageStore {
   readonly pagesOut = true;
   private reader: JournalReader | null = null;
-  private readonly o: Required<Omit<JournalStoreOptions, 'guard' | 'onFailure'>> & Pick<JournalStoreOptions, 'guard' | 'onFailure'>;
+  private readonly o: Required<Omit<JournalStoreOptions, 'guard' | 'onFailure' | 'spaceCheckInterval'>> & Pick<JournalStoreOptions, 'guard' | 'onFailure' | 'spaceCheckInterval'>;
   private index: LiveIndex | null = null;
   private journal: Journal | null = null;
   private epoch = 0;
@@ -66,6 +79,16 @@ export class JournalStore implements MessageStore {
   private bytesAtCheckpoint = 0;
   private lastCheckpointBytes = 0;
   private closed = false;
+  // Space: the bytes of segments there were at start and those GC deleted since, and the disk as last measured.
+  private bytesAtStart = 0;
+  private bytesDeleted = 0;
+  private usedAtMeasure = 0;
+  private roomAtMeasure = Infinity;
+  private diskFull = false;
+  private spaceTimer: NodeJS.Timeout | null = null;
+  private cleaning: Promise<number[]> | null = null;
+  /** Acknowledgements and removals a full disk refused, written again once it has room. */
+  private afterRoom: StoreOp[] = [];
 
   constructor(options: JournalStoreOptions) {
     this.o = { ...DEFAULT_BROKER_CONFIG.store, ...options };
@@ -76,7 +99,7 @@ export class JournalStore implements MessageStore {
   }
 
   async recover(): Promise<RecoveredState> {
-    mkdirSync(this.o.directory, { recursive: true });
+    ensureWritableDirectory(this.o.directory);
     const r = await recoverJournal(this.o.directory, this.o.logger, { checkForCorruptJournalFiles: this.o.checkForCorruptJournalFiles });
     this.index = r.index;
     this.reader = new JournalReader(this.o.directory);
@@ -89,8 +112,13 @@ export class JournalStore implements MessageStore {
       firstSegment: r.lastSegment + 1,
       guard: () => this.o.guard?.() ?? null,
       onFailure: (err) => this.failed(err),
+      onDiskFull: (err) => this.outOfSpace(err),
       onFlushed: (position) => this.flushed(position),
     });
+    this.bytesAtStart = listSegments(this.o.directory).reduce((sum, s) => sum + statSync(join(this.o.directory, segmentName(s))).size, 0);
+    await this.measureSpace();
+    this.spaceTimer = setInterval(() => void this.measureSpace(), this.o.spaceCheckInterval ?? 1000);
+    this.spaceTimer.unref();
     // The first record of this master's first segment fences what the previous one wrote after this point.
     const mark = { epoch: this.epoch, fencedSegment: r.lastSegment, fencedEnd: r.lastEnd };
     await new Promise<void>((resolve, reject) =>
@@ -117,7 +145,11 @@ export class JournalStore implements MessageStore {
         if (op.op === 'add') position = positionOf(loc);
         this.index!.apply(op, loc);
       },
-      done && ((err) => done(err, position)),
+      (err) => {
+        // What frees room (acknowledgements, purges) is not given up to a full disk: it is written once there is room.
+        if (err instanceof StoreError && err.code === 'STORE_DISK_FULL' && FREES_ROOM.has(op.op)) this.afterRoom.push(op);
+        done?.(err, position);
+      },
     );
   }
 
@@ -195,6 +227,43 @@ export class JournalStore implements MessageStore {
     this.write({ op: 'remove', destination: subscription === undefined ? holder : '', messageId: '', subscription, position });
   }
 
+  space(): StoreSpace {
+    const used = this.bytesAtStart + (this.journal?.bytesOnDisk ?? 0) - this.bytesDeleted;
+    return { used, available: Math.max(0, this.roomAtMeasure - (used - this.usedAtMeasure)), diskFull: this.diskFull };
+  }
+
+  private async measureSpace(): Promise<void> {
+    const s = await fs.statfs(this.o.directory).catch(() => null);
+    if (!s) return;
+    this.usedAtMeasure = this.space().used;
+    this.roomAtMeasure = Math.max(0, s.bavail * s.bsize - diskReserve(s.blocks * s.bsize));
+    if (this.diskFull && this.roomAtMeasure > 0) {
+      this.diskFull = false;
+      const retried = this.afterRoom.splice(0);
+      this.o.logger.info({ directory: this.o.directory, available: this.roomAtMeasure, retried: retried.length }, `The store's disk has room again: ${this.o.directory}`);
+      for (const op of retried) this.write(op);
+    }
+  }
+
+  async reclaim(): Promise<void> {
+    await this.cleanup();
+    await this.measureSpace();
+  }
+
+  /** A write found the disk full: said once; until room is seen again, GC and a measure run every second (acknowledgements free whole segments). */
+  private outOfSpace(err: Error): void {
+    this.roomAtMeasure = 0;
+    this.usedAtMeasure = this.space().used;
+    if (this.diskFull) return;
+    this.diskFull = true;
+    this.o.logger.error({ directory: this.o.directory, err: err.message }, err.message);
+    const watch = setInterval(() => {
+      if (this.closed || !this.diskFull) return clearInterval(watch);
+      void this.reclaim();
+    }, FULL_DISK_CHECK_INTERVAL);
+    watch.unref();
+  }
+
   private failed(err: Error): void {
     this.o.logger.error({ err: err.message, directory: this.o.directory }, `Journal stopped accepting writes: ${err.message}`);
     this.o.onFailure?.(err);
@@ -234,8 +303,15 @@ export class JournalStore implements MessageStore {
 
   // ---- GC ----
 
-  /** Deletes segments nothing needs; rewrites forward the destination and subscription records that alone keep an old segment. */
-  async cleanup(): Promise<number[]> {
+  /** Deletes segments nothing needs; rewrites forward the destination and subscription records that alone keep an old segment. One GC at a time. */
+  cleanup(): Promise<number[]> {
+    this.cleaning ??= this.collect().finally(() => {
+      this.cleaning = null;
+    });
+    return this.cleaning;
+  }
+
+  private async collect(): Promise<number[]> {
     const journal = this.journal;
     const index = this.index;
     if (!journal || !index || journal.failed) return [];
@@ -248,7 +324,9 @@ export class JournalStore implements MessageStore {
     if (reason) return [];
     for (const s of removable) {
       await this.reader?.forget(s);
-      await fs.unlink(join(this.o.directory, segmentName(s))).catch(() => undefined);
+      const file = join(this.o.directory, segmentName(s));
+      const size = await fs.stat(file).then((st) => st.size, () => 0);
+      if (await fs.unlink(file).then(() => true, () => false)) this.bytesDeleted += size;
       index.forget(s);
     }
     this.o.logger.info({ segments: removable }, `Cleanup removing the data files: [${removable.join(', ')}]`);
@@ -270,6 +348,7 @@ export class JournalStore implements MessageStore {
     this.closed = true;
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     if (this.cleanupTimer) clearInterval(this.cleanupTimer);
+    if (this.spaceTimer) clearInterval(this.spaceTimer);
     const journal = this.journal;
     if (!journal) return;
     await journal.idle();

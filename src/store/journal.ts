@@ -5,6 +5,10 @@
  * meanwhile form the next batch (group commit). Under `periodic` a timer runs
  * fdatasync; under `never` the OS decides. Callbacks run in append order once
  * their batch is written.
+ *
+ * A full disk (ENOSPC, EDQUOT) is not fatal: the batch that did not fit, and
+ * those queued behind it, fail with STORE_DISK_FULL, the segment is cut back
+ * to its last whole batch, and the journal goes on with the next append.
  */
 import fs, { constants } from 'node:fs';
 import type { SyncPolicy } from './sync-policy.js';
@@ -28,6 +32,8 @@ export interface JournalOptions {
   guard: () => string | null;
   /** The journal can no longer write (fenced, or an I/O error): everything pending failed with `err`. */
   onFailure: (err: Error) => void;
+  /** The disk was full: the writes pending were failed with `err`; the journal still takes appends. */
+  onDiskFull?: (err: Error) => void;
   /** After each batch is written (and synced as required), with the position it ended at. */
   onFlushed?: (position: { segment: number; offset: number }) => void;
 }
@@ -57,6 +63,8 @@ export class Journal {
   private syncTimer: NodeJS.Timeout | null = null;
   private idleWaiters: Array<() => void> = [];
   bytesWritten = 0;
+  /** Bytes of the segments this journal wrote, as they stand on disk. */
+  bytesOnDisk = 0;
 
   constructor(private readonly o: JournalOptions) {
     this.segment = o.firstSegment;
@@ -150,33 +158,73 @@ export class Journal {
     batch.sealed = true;
     const reason = this.o.guard();
     if (reason) return this.fail(storeError('STORE_FENCED', reason));
-    for (const located of batch.located) located();
     if (batch.segment !== this.fdSegment) {
-      this.openSegment(batch.segment, (err) => (err ? this.fail(err) : this.writeBatch(batch)));
+      this.openSegment(batch.segment, (err) => (err ? this.writeFailed(err, batch) : this.writeBatch(batch, 0)));
       return;
     }
-    this.writeBatch(batch);
+    this.writeBatch(batch, 0);
   }
 
-  private writeBatch(batch: Batch): void {
+  /** Writes the batch from byte `from` on: a short write (a disk filling up) is followed by a write of the rest. */
+  private writeBatch(batch: Batch, from: number): void {
     const length = batch.records.length;
-    if (length === 0) return this.batchWritten(batch, 0);
-    fs.write(this.fd, batch.records.buf, 0, length, batch.offset, (err) => {
-      if (err) return this.fail(err);
+    if (from >= length) return this.batchWritten(batch, length);
+    fs.write(this.fd, batch.records.buf, from, length - from, batch.offset + from, (err, written) => {
+      if (err) return this.writeFailed(err, batch);
       if (this.o.sync.writesNeedSync) this.dirty = true;
-      this.batchWritten(batch, length);
+      this.writeBatch(batch, from + written);
     });
   }
 
   private batchWritten(batch: Batch, length: number): void {
     this.bytesWritten += length;
+    this.bytesOnDisk += length;
     this.batches.shift();
     this.segment = batch.segment;
     this.offset = batch.offset + length;
+    // The index learns where records are once they are in the file (a failed batch leaves no trace in it).
+    for (const located of batch.located) located();
     if (this.spare.length < 4 && batch.records.buf.length <= 4 * 1024 * 1024) this.spare.push(batch.records);
     for (const cb of batch.callbacks) cb();
     this.o.onFlushed?.({ segment: batch.segment, offset: batch.offset + length });
     this.next();
+  }
+
+  /**
+   * A write or a segment's creation failed. Out of space: the segment is cut
+   * back to where this batch began, this batch and every one queued behind it
+   * (their offsets assumed this one) fail, and the journal carries on. Any
+   * other error stops the journal.
+   */
+  private writeFailed(err: NodeJS.ErrnoException | Error, batch: Batch): void {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOSPC' && code !== 'EDQUOT') return this.fail(err);
+    const full = storeError('STORE_DISK_FULL', this.o.directory, err.message);
+    const cut = (): void => {
+      const failed = this.batches.splice(0);
+      this.segment = batch.segment;
+      this.offset = batch.offset;
+      this.pumping = false;
+      this.o.onDiskFull?.(full);
+      for (const b of failed) for (const cb of b.callbacks) cb(full);
+      for (const w of this.idleWaiters.splice(0)) w();
+      if (this.batches.length > 0) this.schedule();
+    };
+    if (this.fdSegment !== batch.segment) {
+      // The new segment could not be started: it is removed, to be created again by the next append.
+      this.discardSegment(batch.segment, cut);
+      return;
+    }
+    fs.ftruncate(this.fd, batch.offset, (e) => (e ? this.fail(e) : cut()));
+  }
+
+  private discardSegment(id: number, then: () => void): void {
+    const fd = this.fd;
+    this.fd = -1;
+    this.fdSegment = -1;
+    const unlink = () => fs.unlink(join(this.o.directory, segmentName(id)), () => then());
+    if (fd >= 0) fs.close(fd, unlink);
+    else unlink();
   }
 
   private openSegment(id: number, done: (err?: Error) => void): void {
@@ -186,9 +234,14 @@ export class Journal {
       fs.open(join(this.o.directory, segmentName(id)), flags, 0o644, (err, fd) => {
         if (err) return done(err.code === 'EEXIST' ? storeError('STORE_FENCED', `segment ${segmentName(id)} was created by another broker`) : err);
         this.fd = fd;
-        this.fdSegment = id;
         const header = encodeSegmentHeader({ epoch: this.o.epoch, id });
-        fs.write(fd, header, 0, header.length, 0, (e) => done(e ?? undefined));
+        fs.write(fd, header, 0, header.length, 0, (e, written) => {
+          if (e) return done(e);
+          if (written < header.length) return done(Object.assign(new Error(`short write of the header of ${segmentName(id)}`), { code: 'ENOSPC' }));
+          this.fdSegment = id;
+          this.bytesOnDisk += header.length;
+          done();
+        });
       });
     };
     if (this.fd < 0) return open();

@@ -1,6 +1,6 @@
 import { DuplicateWindows } from './duplicate-windows.js';
 import { subscriptionHolder, subscriptionOf } from './holders.js';
-import type { CommitCallback, DurableSubscriptionRecord, MessageStore, PagedMessage, RecoveredState, StoredBacklog, StoredMessage, StoreOp, WriteCallback } from './types.js';
+import type { CommitCallback, DurableSubscriptionRecord, MessageStore, PagedMessage, RecoveredState, StoredBacklog, StoredMessage, StoreOp, StoreSpace, WriteCallback } from './types.js';
 
 interface Kept {
   destination: string;
@@ -72,6 +72,12 @@ export class MemoryStore implements MessageStore {
       },
     };
   }
+
+  space(): StoreSpace {
+    return { used: 0, available: Infinity, diskFull: false };
+  }
+
+  async reclaim(): Promise<void> {}
 
   async close(): Promise<void> {}
 

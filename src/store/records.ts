@@ -16,6 +16,8 @@ export const RECORD_MAGIC = 0xa55a;
 /** Flags of an Add record: it names durable subscriptions; it carries a duplicate-detection id. */
 const ADD_FOR_SUBSCRIPTIONS = 1;
 const ADD_WITH_DUPLICATE_ID = 2;
+/** A non-persistent message (only the temp store keeps those). */
+const ADD_NON_PERSISTENT = 4;
 export const RECORD_HEADER = 11;
 
 export const RecordType = {
@@ -136,7 +138,7 @@ function writeOpPayload(w: BinaryWriter, op: StoreOp): void {
       w.str(op.destination);
       w.u16(op.subscriptions?.length ?? 0);
       for (const s of op.subscriptions ?? []) w.str(s);
-      w.u8((op.subscriptions ? ADD_FOR_SUBSCRIPTIONS : 0) | (op.duplicateId !== undefined ? ADD_WITH_DUPLICATE_ID : 0));
+      w.u8((op.subscriptions ? ADD_FOR_SUBSCRIPTIONS : 0) | (op.duplicateId !== undefined ? ADD_WITH_DUPLICATE_ID : 0) | (op.message.persistent === false ? ADD_NON_PERSISTENT : 0));
       if (op.duplicateId !== undefined) w.str(op.duplicateId);
       writeMessage(w, op.message);
       return;
@@ -186,7 +188,8 @@ function readOpPayload(type: number, r: BinaryReader): StoreOp {
       for (let n = r.u16(); n > 0; n--) subs.push(r.str());
       const flags = r.u8();
       const duplicateId = flags & ADD_WITH_DUPLICATE_ID ? r.str() : undefined;
-      return { op: 'add', destination, message: readMessage(r), subscriptions: flags & ADD_FOR_SUBSCRIPTIONS ? subs : undefined, duplicateId };
+      const message = readMessage(r);
+      return { op: 'add', destination, message: flags & ADD_NON_PERSISTENT ? { ...message, persistent: false } : message, subscriptions: flags & ADD_FOR_SUBSCRIPTIONS ? subs : undefined, duplicateId };
     }
     case RecordType.Remove:
     case RecordType.Dispatched: {

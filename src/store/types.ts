@@ -18,6 +18,8 @@ export interface StoredMessage {
   readonly dispatchedTo?: string | undefined;
   /** Where the store keeps it (set on messages read back from the store). */
   readonly position?: number | undefined;
+  /** False for a non-persistent message (a temp store holds those); absent means persistent. */
+  readonly persistent?: boolean | undefined;
 }
 
 /** A durable topic subscription (`client-id` + `activemq.subscriptionName`). */
@@ -117,6 +119,16 @@ export interface StoredBacklog {
 export type WriteCallback = (err?: Error, position?: number) => void;
 export type CommitCallback = (err?: Error, positions?: ReadonlyArray<number | undefined>) => void;
 
+/** The room a store has, for the broker's store limit (ActiveMQ's storeUsage). */
+export interface StoreSpace {
+  /** Bytes its files take. */
+  used: number;
+  /** Bytes it can still write before the disk's reserve (kept for acknowledgements and checkpoints); Infinity when memory. */
+  available: number;
+  /** A write failed for want of space, and the disk has not been seen with room since. */
+  diskFull: boolean;
+}
+
 export interface MessageStore {
   /**
    * True when pending messages can stay in the store only (paged in on
@@ -134,6 +146,10 @@ export interface MessageStore {
   commit(transactionId: string, ops: readonly StoreOp[], done?: CommitCallback): void;
   /** A queue's or durable subscription's pending messages. */
   backlog(holder: string): StoredBacklog;
+  /** What the store takes and how much room is left (measured now and then, counted in between). */
+  space(): StoreSpace;
+  /** Frees what it can now and measures again (GC): called while producers wait for room. */
+  reclaim(): Promise<void>;
   /** Makes everything written so far durable (clean shutdown) and releases files. */
   close(): Promise<void>;
   /** For status pages and logs. */

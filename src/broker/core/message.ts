@@ -6,6 +6,9 @@ export type Headers = Record<string, string>;
 /** The message property by which a producer makes its re-sends idempotent (Artemis' name). */
 export const DUPLICATE_ID_HEADER = '_AMQ_DUPL_ID';
 
+/** What a message costs in memory beyond its body (headers, the object), for memory limits. */
+export const MESSAGE_OVERHEAD = 256;
+
 /** JMS priority used when a SEND gives none (JMS default, as ActiveMQ). */
 export const DEFAULT_PRIORITY = 4;
 
@@ -51,6 +54,8 @@ export class BrokerMessage {
   readonly arrivedAt = Date.now();
   /** Where the store keeps it (persistent messages, once stored): what removes and dispatch marks name. */
   position: number | undefined = undefined;
+  /** Read back from the temp store, where it had spilled from memory: `position` is there. */
+  spilled = false;
   /** Set once the message has been handed to more than one subscription. */
   shared = false;
   /** Until `until`, only consumers of affinity `key` may take it (see Consumer.affinity). */
@@ -108,7 +113,7 @@ export class BrokerMessage {
 
   /** Approximate bytes held in memory, for memory limits. */
   get size(): number {
-    return this.body.length + 256;
+    return this.body.length + MESSAGE_OVERHEAD;
   }
 
   isExpired(now: number): boolean {
@@ -141,6 +146,7 @@ export class BrokerMessage {
     const m = this.shared ? this.with({}) : this;
     // The copy stands for the same stored record.
     m.position = this.position;
+    m.spilled = this.spilled;
     m.redeliveryCounter++;
     return m;
   }

@@ -3,6 +3,7 @@ import type { Destination } from './destination.js';
 import { BrokerMessage } from './message.js';
 import { ArrivalLine } from './arrival-line.js';
 import { PendingList } from './pending-list.js';
+import { StoreCursor } from './store-cursor.js';
 import type { MessageStore, PagedMessage, StoredBacklog, StoreOp, WriteCallback } from '../../store/types.js';
 import { destinationFromKey } from './destination.js';
 
@@ -20,6 +21,18 @@ export interface QueuePersistence {
 
 /** Messages read from the store at a time (ActiveMQ's `maxPageSize` default). */
 export const DEFAULT_MAX_PAGE_SIZE = 200;
+
+/**
+ * Where a queue whose producers are not flow-controlled puts the messages
+ * memory has no room for: the temp store (ActiveMQ's `tmp_storage`), under
+ * `holder`.
+ */
+export interface SpillStore {
+  readonly store: MessageStore;
+  readonly holder: string;
+  addOp(message: BrokerMessage): StoreOp;
+  removeOp(message: BrokerMessage): StoreOp;
+}
 
 /** What a queue asks of the broker around it. */
 export interface QueueEnvironment {
@@ -68,17 +81,10 @@ export class Queue {
   private dispatching = false;
   private dispatchAgain = false;
   private readonly arrivals = new ArrivalLine();
-  /*
-   * The store cursor (ActiveMQ's StoreQueueCursor). Positions grow in the
-   * order messages arrive. Every stored message up to `pagedUpTo` is in
-   * memory or gone; those after it up to `arrivedUpTo` (the last one whose
-   * write completed) are the backlog, in the store only, `storedOnly` of
-   * them, paged in as consumers make room.
-   */
-  private pagedUpTo = 0;
-  private arrivedUpTo = 0;
-  private storedOnly = 0;
-  private paging = false;
+  /** Persistent messages in the store only (ActiveMQ's store cursor). */
+  private readonly stored: StoreCursor | null;
+  /** Messages spilled to the temp store; made on the first spill. */
+  private spilled: StoreCursor | null = null;
   readonly stats: QueueStatistics = { enqueued: 0, dequeued: 0, dispatched: 0, expired: 0 };
 
   constructor(
@@ -86,24 +92,20 @@ export class Queue {
     private readonly env: QueueEnvironment,
     private readonly persistence: QueuePersistence | null,
     private readonly maxPageSize = DEFAULT_MAX_PAGE_SIZE,
+    private readonly spill: SpillStore | null = null,
   ) {
     this.pending = new PendingList(env.prioritizedMessages);
-    // Recovered: the store has the messages; they are read in when consumers want them.
-    const backlog = persistence?.backlog;
-    if (backlog) {
-      this.storedOnly = backlog.size;
-      this.arrivedUpTo = backlog.last;
-    }
+    this.stored = persistence ? new StoreCursor(persistence.backlog) : null;
   }
 
-  /** Pending messages: in memory, and in the store only. */
+  /** Pending messages: in memory, and in the stores only. */
   get size(): number {
-    return this.pending.size + this.storedOnly;
+    return this.pending.size + this.backlog;
   }
 
-  /** Pending messages in the store only, not in memory. */
+  /** Pending messages in the stores only (message store and temp store, those being written there too), not in memory. */
   get backlog(): number {
-    return this.storedOnly;
+    return (this.stored?.count ?? 0) + (this.spilled ? this.spilled.count + this.spilled.writing : 0);
   }
 
   /** Bytes of pending messages in memory. */
@@ -135,10 +137,11 @@ export class Queue {
     const op = this.addOp(message);
     if (op) {
       this.env.store.write(op, this.arrivals.stored((position) => this.arrive(message, position), done));
-    } else {
-      this.arrivals.pass(() => this.arrive(message, undefined));
-      done?.();
+      return;
     }
+    if (this.mustSpill(message)) this.spillToTemp(message);
+    else this.arrivals.pass(() => this.arrive(message, undefined));
+    done?.();
   }
 
   /**
@@ -147,17 +150,38 @@ export class Queue {
    * order holds) or while memory holds more than the high-water mark.
    */
   private arrive(message: BrokerMessage, position: number | undefined): void {
-    if (position !== undefined && this.persistence) {
+    if (position !== undefined && this.stored) {
       message.position = position;
-      if (position > this.arrivedUpTo) this.arrivedUpTo = position;
-      if (this.persistence.backlog && (this.storedOnly > 0 || !this.env.roomInMemory(this, message.size))) {
-        this.storedOnly++;
+      // A store that is memory itself gains nothing from keeping it there only.
+      if (this.stored.arrived(position, this.env.store.pagesOut && !this.env.roomInMemory(this, message.size))) {
         this.pageIn();
         return;
       }
-      if (position > this.pagedUpTo) this.pagedUpTo = position;
     }
     this.offer(message);
+  }
+
+  /** Memory has no room for a message the store does not keep, and producers are not held back: it goes to the temp store. */
+  private mustSpill(message: BrokerMessage): boolean {
+    return this.spill !== null && (this.spilled?.busy === true || !this.env.roomInMemory(this, message.size));
+  }
+
+  private spillToTemp(message: BrokerMessage): void {
+    const spill = this.spill!;
+    const cursor = (this.spilled ??= new StoreCursor(spill.store.backlog(spill.holder)));
+    cursor.writing++;
+    const stored = this.arrivals.stored(
+      (position) => {
+        cursor.arrived(position!, true);
+        this.pageIn();
+      },
+      (err) => {
+        cursor.writing--;
+        // The temp store could not take it: memory has to.
+        if (err) this.offer(message);
+      },
+    );
+    spill.store.write(spill.addOp(message), stored);
   }
 
   /** The store record that `enqueue` would write, for a transaction's batch. */
@@ -166,7 +190,7 @@ export class Queue {
   }
 
   removeOp(message: BrokerMessage): StoreOp | null {
-    return this.persistence && message.persistent ? this.persistence.removeOp(message) : null;
+    return this.persistence && message.persistent && !message.spilled ? this.persistence.removeOp(message) : null;
   }
 
   /**
@@ -211,52 +235,47 @@ export class Queue {
   /** Enqueues a message whose store record is already written (a transaction's commit, a topic's persistent message), at `position`. */
   enqueueStored(message: BrokerMessage, position?: number): void {
     this.stats.enqueued++;
-    this.arrivals.pass(() => this.arrive(message, position));
+    if ((position === undefined || !this.stored) && this.mustSpill(message)) this.spillToTemp(message);
+    else this.arrivals.pass(() => this.arrive(message, position));
   }
 
   /**
-   * Reads the next page of the backlog into memory when memory holds less
-   * than a page and someone could take it; one read at a time.
+   * Reads the next page of a backlog into memory when memory holds less than
+   * a page and someone could take it: the message store's first, then the
+   * temp store's; one read at a time for each.
    */
   private pageIn(): void {
-    const backlog = this.persistence?.backlog;
-    if (!backlog || this.paging || this.storedOnly <= 0 || this.consumers.length === 0 || this.pending.size >= this.maxPageSize) return;
-    this.paging = true;
-    const upTo = this.arrivedUpTo;
-    backlog.read(this.pagedUpTo, upTo, this.maxPageSize).then(
-      (paged) => {
-        this.paging = false;
-        for (const p of paged) {
-          if (p.position <= this.pagedUpTo) continue;
-          const m = this.fromPaged(p);
-          this.pagedUpTo = p.position;
-          this.pending.push(m);
-          this.held(m, 1);
-        }
-        if (paged.length === 0 && upTo > this.pagedUpTo) this.pagedUpTo = upTo;
-        // Counted again from the store: some may have been removed meanwhile (purge, damage).
-        this.storedOnly = backlog.countAfter(this.pagedUpTo) - backlog.countAfter(this.arrivedUpTo);
-        this.dispatch();
-      },
-      (err: Error) => {
-        this.env.pageInFailed(this, err);
-        setTimeout(() => {
-          this.paging = false;
-          this.dispatch();
-        }, 1000).unref();
-      },
-    );
+    if (this.consumers.length === 0 || this.pending.size >= this.maxPageSize) return;
+    for (const cursor of [this.stored, this.spilled]) {
+      const reading = cursor?.pageIn(this.maxPageSize, (p) => {
+        const m = this.fromPaged(p, cursor === this.spilled);
+        this.pending.push(m);
+        this.held(m, 1);
+      });
+      if (!reading) continue;
+      reading.then(
+        () => this.dispatch(),
+        (err: Error) => {
+          this.env.pageInFailed(this, err);
+          setTimeout(() => {
+            cursor!.retry();
+            this.dispatch();
+          }, 1000).unref();
+        },
+      );
+      return;
+    }
   }
 
   /** A message read back from the store. One dispatched to another broker before a restart is kept for that broker for a while (it may have it already). */
-  private fromPaged(p: PagedMessage): BrokerMessage {
+  private fromPaged(p: PagedMessage, spilled: boolean): BrokerMessage {
     const s = p.message;
     const m = new BrokerMessage({
       id: s.id,
       destination: destinationFromKey(p.destination),
       headers: s.headers,
       body: s.body,
-      persistent: true,
+      persistent: s.persistent ?? true,
       priority: s.priority,
       expiration: s.expiration,
       timestamp: s.timestamp,
@@ -265,6 +284,7 @@ export class Queue {
       brokerHeaders: s.brokerHeaders,
     });
     m.position = p.position;
+    m.spilled = spilled;
     if (s.dispatchedTo && this.env.redeliveryAffinity > 0) this.reserveFor([m], s.dispatchedTo, Date.now() + this.env.redeliveryAffinity);
     return m;
   }
@@ -296,18 +316,18 @@ export class Queue {
    * What the queue holds, in dispatch order, without taking anything: first
    * what is in memory, then the backlog, read page by page (queue browsing).
    */
-  async *browse(): AsyncGenerator<BrokerMessage> {
+  browse(): AsyncGenerator<BrokerMessage> {
+    // Taken now: what memory holds, and where each backlog begins and ends.
     const inMemory = this.pending.toArray();
-    let after = this.pagedUpTo;
-    const upTo = this.arrivedUpTo;
+    const backlogs: Array<{ spilled: boolean; pages: AsyncGenerator<PagedMessage> }> = [];
+    if (this.stored) backlogs.push({ spilled: false, pages: this.stored.browse(this.maxPageSize) });
+    if (this.spilled) backlogs.push({ spilled: true, pages: this.spilled.browse(this.maxPageSize) });
+    return this.browsing(inMemory, backlogs);
+  }
+
+  private async *browsing(inMemory: BrokerMessage[], backlogs: Array<{ spilled: boolean; pages: AsyncGenerator<PagedMessage> }>): AsyncGenerator<BrokerMessage> {
     yield* inMemory;
-    const backlog = this.persistence?.backlog;
-    while (backlog) {
-      const page = await backlog.read(after, upTo, this.maxPageSize);
-      if (page.length === 0) return;
-      for (const p of page) yield this.fromPaged(p);
-      after = page[page.length - 1].position;
-    }
+    for (const { spilled, pages } of backlogs) for await (const p of pages) yield this.fromPaged(p, spilled);
   }
 
   /**
@@ -347,8 +367,9 @@ export class Queue {
    */
   acknowledge(message: BrokerMessage, stored = false, done?: WriteCallback): void {
     this.stats.dequeued++;
-    if (stored) done?.();
-    else this.unstore(message, done);
+    if (!stored) return this.unstore(message, done);
+    this.unspill(message);
+    done?.();
   }
 
   /**
@@ -369,18 +390,25 @@ export class Queue {
       this.held(m, -1);
       this.unstore(m);
     }
-    const purged = all.length + this.storedOnly;
-    const op = this.storedOnly > 0 ? this.persistence?.purgeOp(this.pagedUpTo, this.arrivedUpTo) : null;
+    const purged = all.length + (this.stored?.count ?? 0) + (this.spilled?.count ?? 0);
+    const stored = this.stored?.purge();
+    const op = stored ? this.persistence!.purgeOp(stored.after, stored.upTo) : null;
     if (op) this.env.store.write(op);
-    this.storedOnly = 0;
-    this.pagedUpTo = this.arrivedUpTo;
+    const spilled = this.spilled?.purge();
+    if (spilled) this.spill!.store.write({ op: 'purge', destination: this.spill!.holder, ...spilled });
     return purged;
   }
 
+  /** The message leaves the store that has it: the message store, or the temp store it spilled to. */
   private unstore(message: BrokerMessage, done?: WriteCallback): void {
+    this.unspill(message);
     const op = this.removeOp(message);
     if (op) this.env.store.write(op, done);
     else done?.();
+  }
+
+  private unspill(message: BrokerMessage): void {
+    if (message.spilled) this.spill?.store.write(this.spill.removeOp(message));
   }
 
   dispatch(): void {

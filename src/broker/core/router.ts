@@ -8,17 +8,31 @@ import type { DurableSubscriptionRecord, MessageStore, RecoveredState, StoreOp, 
 import type { Consumer } from './consumer.js';
 import { type Destination, destination, destinationFromKey, stompName } from './destination.js';
 import { BrokerMessage } from './message.js';
-import { Queue, type QueueEnvironment, type QueuePersistence } from './queue.js';
+import type { PolicyMap } from './policy-map.js';
+import { Queue, type QueueEnvironment, type QueuePersistence, type SpillStore } from './queue.js';
+import type { SystemUsage, Usage } from './usage.js';
 import { Topic, TopicSubscription } from './topic.js';
 import { isWildcard, matchesWildcard } from './wildcard.js';
 
-/** ActiveMQ's default cursorMemoryHighWaterMark: above this share of the memory limit, queues keep new persistent messages in the store only. */
-const CURSOR_HIGH_WATER_MARK = 0.7;
+/** Flow control's link in ActiveMQ's messages. */
+const PFC_LINK = 'See http://activemq.apache.org/producer-flow-control.html for more info';
+
+/** Why a destination takes no more messages now (producer flow control), in ActiveMQ's words. */
+export interface Refusal {
+  /** The usage that is full: producers wait until it has room. */
+  readonly usage: Usage;
+  /** For the producer (ERROR frame) and the log. */
+  readonly message: string;
+}
 
 export interface RouterOptions {
   brokerName: string;
   policy: DestinationPolicy;
+  policies: PolicyMap;
+  usage: SystemUsage;
   store: MessageStore;
+  /** Where non-persistent messages spill from memory for destinations without producer flow control (null: none has that). */
+  tempStore: MessageStore | null;
   logger: Logger;
   /** Broker-unique ids (durable subscription incarnations). */
   newId: (kind: string) => string;
@@ -49,12 +63,17 @@ export class MessageRouter implements QueueEnvironment {
   private readonly wildcardQueueConsumers = new Map<Consumer, Destination>();
   private readonly wildcardTopicSubscriptions = new Set<TopicSubscription>();
   readonly store: MessageStore;
+  readonly tempStore: MessageStore | null;
   readonly policy: DestinationPolicy;
+  readonly policies: PolicyMap;
+  readonly usage: SystemUsage;
   private readonly logger: Logger;
   private readonly newId: (kind: string) => string;
   private readonly brokerName: string;
-  private memoryUsage = 0;
-  private readonly memoryWaiters = new Set<() => void>();
+  /** Destinations whose producers are held now: flow control is logged once as it starts. */
+  private readonly blocked = new Set<string>();
+  /** Bytes of messages held by open transactions, all connections together. */
+  private transactionBytes = 0;
   /** Live temporary destinations, by key, with the connection that owns each. */
   readonly temporaries = new Map<string, string>();
   /** Per destination, the duplicate-detection ids of the last messages sent to it. */
@@ -62,7 +81,10 @@ export class MessageRouter implements QueueEnvironment {
 
   constructor(options: RouterOptions) {
     this.store = options.store;
+    this.tempStore = options.tempStore;
     this.policy = options.policy;
+    this.policies = options.policies;
+    this.usage = options.usage;
     this.logger = options.logger;
     this.newId = options.newId;
     this.brokerName = options.brokerName;
@@ -80,38 +102,94 @@ export class MessageRouter implements QueueEnvironment {
     return this.policy.networkRedeliveryAffinity;
   }
 
-  // ---- memory limit (producer flow control) ----
+  // ---- memory and producer flow control ----
 
   memoryChanged(delta: number): void {
-    this.memoryUsage += delta;
-    if (delta < 0 && this.memoryWaiters.size > 0 && !this.memoryFull(0.7)) {
-      const waiters = [...this.memoryWaiters];
-      this.memoryWaiters.clear();
-      for (const resume of waiters) resume();
-    }
+    this.usage.memory.add(delta);
   }
 
-  /** True when pending messages hold more than `fraction` of the memory limit. */
-  memoryFull(fraction = 1): boolean {
-    return this.policy.memoryLimit > 0 && this.memoryUsage > this.policy.memoryLimit * fraction;
+  get memoryInUse(): number {
+    return this.usage.memory.used;
   }
 
-  /** Below ActiveMQ's cursorMemoryHighWaterMark (70% of the memory limit) a queue keeps arriving persistent messages in memory too; with a store that is memory, always. */
-  roomInMemory(_queue: Queue, bytes: number): boolean {
-    return !this.store.pagesOut || this.policy.memoryLimit <= 0 || this.memoryUsage + bytes <= this.policy.memoryLimit * CURSOR_HIGH_WATER_MARK;
+  /**
+   * Below the cursorMemoryHighWaterMark (70% of the memory limit, the
+   * broker's and the destination's own) a queue keeps arriving messages in
+   * memory.
+   */
+  roomInMemory(queue: Queue, bytes: number): boolean {
+    const limits = this.policies.limitsFor(queue.destination);
+    const mark = limits.cursorMemoryHighWaterMark / 100;
+    const memory = this.usage.memory;
+    if (memory.used + bytes > memory.limit * mark) return false;
+    return limits.memoryLimit <= 0 || queue.memoryUsage + bytes <= limits.memoryLimit * mark;
   }
 
   pageInFailed(queue: Queue, err: Error): void {
     this.logger.error({ destination: stompName(queue.destination), err: err.message }, `Failed to page in messages of ${stompName(queue.destination)}: ${err.message}`);
   }
 
-  /** Runs `resume` once memory use falls back under 70% of the limit. */
-  whenMemoryAvailable(resume: () => void): void {
-    this.memoryWaiters.add(resume);
+  /**
+   * Producer flow control: why a message to `dest` cannot be taken now, or
+   * null. A persistent queue message needs room in the store (it waits there
+   * if memory is short); anything held in memory needs room in memory (the
+   * broker's and the destination's), or in the temp store when the
+   * destination's producers are not flow-controlled. Logged once as a
+   * destination starts holding producers back, in ActiveMQ's words.
+   */
+  admission(dest: Destination, persistent: boolean, producer: string): Refusal | null {
+    const refusal = this.refusal(dest, persistent, producer);
+    if (!refusal) {
+      if (this.blocked.size > 0) this.blocked.delete(dest.key);
+      return null;
+    }
+    if (!this.blocked.has(dest.key)) {
+      this.blocked.add(dest.key);
+      this.logger.warn({ destination: qualifiedName(dest), usage: refusal.usage.name, percent: refusal.usage.percent }, `${describeUsage(refusal.usage)}: ${refusal.message}`);
+    }
+    return refusal;
   }
 
-  get memoryInUse(): number {
-    return this.memoryUsage;
+  private refusal(dest: Destination, persistent: boolean, producer: string): Refusal | null {
+    const inStore = persistent && this.store.pagesOut && !dest.temporary;
+    const store = this.usage.store;
+    if (inStore && store.isFull()) {
+      return { usage: store, message: `Persistent store is Full, 100% of ${store.effectiveLimit}. Stopping producer (${producer}) to prevent flooding ${qualifiedName(dest)}. ${PFC_LINK}` };
+    }
+    if (inStore && dest.type === 'queue') return null;
+    const limits = this.policies.limitsFor(dest);
+    const memory = this.usage.memory;
+    if (!memory.isFull() && (limits.memoryLimit <= 0 || this.memoryOf(dest) < limits.memoryLimit)) return null;
+    if (limits.producerFlowControl) return { usage: memory, message: `Usage Manager Memory Limit reached on ${qualifiedName(dest)}. ${PFC_LINK}` };
+    const temp = this.usage.temp;
+    if (!temp.isFull()) return null;
+    return { usage: temp, message: `Temp Store is Full (${temp.percent}% of ${temp.effectiveLimit}). Stopping producer (${producer}) to prevent flooding ${qualifiedName(dest)}. ${PFC_LINK}` };
+  }
+
+  /** Bytes of a destination's messages in memory (a topic's: those its subscriptions hold). */
+  private memoryOf(dest: Destination): number {
+    if (dest.type === 'queue') return this.queues.get(dest.key)?.memoryUsage ?? 0;
+    let bytes = 0;
+    for (const sub of this.topics.get(dest.key)?.subscriptions ?? []) bytes += sub.queue.memoryUsage;
+    return bytes;
+  }
+
+  /**
+   * Messages sent in open transactions wait in memory for COMMIT: they count
+   * against the memory limit, and together may take at most half of it
+   * (false: this one does not fit, the transaction cannot grow).
+   */
+  holdForTransaction(bytes: number): boolean {
+    if (bytes > 0 && this.transactionBytes + bytes > this.usage.memory.limit / 2) return false;
+    this.transactionBytes += bytes;
+    this.usage.memory.add(bytes);
+    return true;
+  }
+
+  /** What `holdForTransaction` took, given back (the transaction ended). */
+  releaseTransaction(bytes: number): void {
+    this.transactionBytes -= bytes;
+    this.usage.memory.add(-bytes);
   }
 
   // ---- destinations ----
@@ -119,7 +197,7 @@ export class MessageRouter implements QueueEnvironment {
   queue(dest: Destination, recorded = false): Queue {
     let q = this.queues.get(dest.key);
     if (!q) {
-      q = new Queue(dest, this, dest.temporary ? null : this.queuePersistence(dest));
+      q = this.newQueue(dest, dest.temporary ? null : this.queuePersistence(dest), dest.key, null);
       this.queues.set(dest.key, q);
       if (!dest.temporary && !recorded) this.store.write({ op: 'add-destination', destination: dest.key });
       for (const [consumer, pattern] of this.wildcardQueueConsumers) {
@@ -149,6 +227,28 @@ export class MessageRouter implements QueueEnvironment {
       this.topics.delete(dest.key);
     }
     if (!dest.temporary) this.store.write({ op: 'remove-destination', destination: dest.key });
+  }
+
+  /**
+   * A queue, or a topic subscription's queue, with its destination's
+   * settings. `spillHolder`: its key in the temp store, used when its
+   * producers are not flow-controlled (`subscription`: a topic
+   * subscription's id, which the temp store's records name).
+   */
+  private newQueue(dest: Destination, persistence: QueuePersistence | null, spillHolder: string, subscription: string | null): Queue {
+    const limits = this.policies.limitsFor(dest);
+    const spill = limits.producerFlowControl || !this.tempStore ? null : this.spillStore(this.tempStore, spillHolder, subscription);
+    return new Queue(dest, this, persistence, limits.maxPageSize, spill);
+  }
+
+  private spillStore(store: MessageStore, holder: string, subscription: string | null): SpillStore {
+    const subscriptions = subscription === null ? undefined : [subscription];
+    return {
+      store,
+      holder,
+      addOp: (m) => ({ op: 'add', destination: m.destination.key, message: m, subscriptions }),
+      removeOp: (m) => ({ op: 'remove', destination: m.destination.key, messageId: m.id, subscription: subscription ?? undefined, position: m.position }),
+    };
   }
 
   private queuePersistence(dest: Destination): QueuePersistence {
@@ -324,7 +424,8 @@ export class MessageRouter implements QueueEnvironment {
 
   /** A plain (non-durable) subscription: lives as long as its consumer. */
   subscribeTopic(dest: Destination, consumer: Consumer, filter: (m: BrokerMessage) => boolean): TopicSubscription {
-    const sub = new TopicSubscription(dest, new Queue(dest, this, null), filter, null);
+    const id = this.newId('s');
+    const sub = new TopicSubscription(dest, this.newQueue(dest, null, subscriptionHolder(id), id), filter, null);
     this.attach(sub);
     sub.consumer = consumer;
     sub.queue.addConsumer(consumer);
@@ -379,7 +480,7 @@ export class MessageRouter implements QueueEnvironment {
       purgeOp: () => null,
       backlog: this.store.backlog(subscriptionHolder(record.id)),
     };
-    const sub = new TopicSubscription(dest, new Queue(dest, this, persistence), filter, record);
+    const sub = new TopicSubscription(dest, this.newQueue(dest, persistence, subscriptionHolder(record.id), record.id), filter, record);
     this.durableSubscriptions.set(record.key, sub);
     this.attach(sub);
     return sub;
@@ -492,4 +593,14 @@ export class MessageRouter implements QueueEnvironment {
 
 function sameSubscription(a: DurableSubscriptionRecord, b: DurableSubscriptionRecord): boolean {
   return a.destination === b.destination && (a.selector ?? '') === (b.selector ?? '') && !!a.noLocal === !!b.noLocal;
+}
+
+/** ActiveMQ's qualified destination name, as in its flow-control messages: `queue://orders`. */
+function qualifiedName(dest: Destination): string {
+  return `${dest.type}://${dest.name}`;
+}
+
+/** ActiveMQ's Usage.toString(), which starts its flow-control WARN lines. */
+function describeUsage(u: Usage): string {
+  return `Usage(${u.name}) percentUsage=${u.percent}%, usage=${u.used}, limit=${u.effectiveLimit}`;
 }

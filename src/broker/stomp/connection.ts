@@ -22,6 +22,8 @@ import { handleAbort, handleBegin, handleCommit, rollback } from './handlers/tra
 import { destinationLine, messageFrameHead } from './message-frame.js';
 import type { PeerProtocol, PeerSession } from './peer.js';
 import type { QueueBrowser } from './browser.js';
+import type { FrameBuffers } from './frame-buffers.js';
+import { type GateSettings, SendGate } from './send-gate.js';
 import type { StompSubscription } from './subscription.js';
 import type { Transaction } from './transaction.js';
 
@@ -54,6 +56,10 @@ export interface ConnectionContext {
   readonly peerProtocols: readonly PeerProtocol[];
   /** The headers of the peer protocols: never stored with a message, whoever sends them. */
   readonly reservedHeaders: ReadonlySet<string>;
+  /** Producer flow control's settings (ActiveMQ's systemUsage sendFailIfNoSpace…). */
+  readonly flowControl: GateSettings;
+  /** Bytes of incomplete frames, all connections together, and their cap. */
+  readonly frameBuffers: FrameBuffers;
 }
 
 type State = 'connecting' | 'connected' | 'closing' | 'closed';
@@ -87,6 +93,8 @@ export class StompConnection implements StompNameResolver {
   lastSendDestinations: { header: string; destinations: Destination[] } | null = null;
 
   private blocked = false;
+  /** Producer flow control: SENDs to full destinations, and the frames behind them. */
+  readonly gate: SendGate;
   private readPaused = false;
   private heartBeats: HeartBeats | null = null;
   private connectTimer: NodeJS.Timeout | null;
@@ -104,6 +112,11 @@ export class StompConnection implements StompNameResolver {
   ) {
     this.connectionId = ctx.ids.next('c');
     this.parser = new FrameParser((frame) => this.onFrame(frame), options.limits);
+    this.gate = new SendGate(
+      { handleHeld: (frame) => this.onFrame(frame), pauseReading: (paused) => this.pauseReading(paused), fail: (err, receiptId) => this.fail(err, receiptId) },
+      ctx.flowControl,
+      () => this.peer !== null,
+    );
     this.connectTimer = setTimeout(
       () => this.fail(protocolError('STOMP_CONNECT_TIMEOUT').withDetail(`No CONNECT within ${options.connectAttemptTimeout} ms`)),
       options.connectAttemptTimeout,
@@ -137,12 +150,12 @@ export class StompConnection implements StompNameResolver {
     this.lastReadAt = Date.now();
     try {
       this.parser.push(chunk);
+      this.ctx.frameBuffers.update(this, this.parser.bufferedBytes);
     } catch (err) {
       this.fail(err);
       return;
     }
     this.watchPartialFrame();
-    this.applyFlowControl();
   }
 
   private onFrame(frame: Frame): void {
@@ -160,6 +173,7 @@ export class StompConnection implements StompNameResolver {
       if (command === 'CONNECT' || command === 'STOMP') return handleConnect(this, frame);
       throw protocolError('STOMP_NOT_CONNECTED').withDetail(`Received ${command} before CONNECT`);
     }
+    if (this.gate.queues(frame)) return;
     switch (command) {
       case 'SEND':
         return handleSend(this, frame);
@@ -295,8 +309,13 @@ export class StompConnection implements StompNameResolver {
     if (this.partialFrameTimer) clearTimeout(this.partialFrameTimer);
     this.connectTimer = this.partialFrameTimer = null;
     this.heartBeats?.stop();
+    this.gate.close();
+    this.ctx.frameBuffers.update(this, 0);
     if (this.readPaused) this.link.resumeReading();
-    for (const tx of this.transactions.values()) rollback(tx);
+    for (const tx of this.transactions.values()) {
+      rollback(tx);
+      this.ctx.router.releaseTransaction(tx.bytes);
+    }
     this.transactions.clear();
     for (const sub of [...this.subscriptions.values()]) closeSubscription(this, sub);
     for (const browser of this.browsers.values()) browser.close();
@@ -363,18 +382,13 @@ export class StompConnection implements StompNameResolver {
     else this.ctx.router.redispatch(sub.settings.destination, sub);
   }
 
-  /** Producer flow control: stop reading while the broker's memory limit is exceeded. */
-  private applyFlowControl(): void {
-    if (this.readPaused || !this.ctx.router.memoryFull()) return;
-    this.readPaused = true;
-    this.heartBeats?.pauseReading(true);
-    this.link.pauseReading();
-    this.ctx.router.whenMemoryAvailable(() => {
-      if (!this.readPaused) return;
-      this.readPaused = false;
-      this.heartBeats?.pauseReading(false);
-      this.link.resumeReading();
-    });
+  /** Flow control holds more of this connection's frames than it may: stop reading until they go. */
+  private pauseReading(paused: boolean): void {
+    if (paused === this.readPaused || this.state === 'closed') return;
+    this.readPaused = paused;
+    this.heartBeats?.pauseReading(paused);
+    if (paused) this.link.pauseReading();
+    else this.link.resumeReading();
   }
 
   // ---- receipts ----
@@ -384,7 +398,7 @@ export class StompConnection implements StompNameResolver {
     const seq = ++this.writesIssued;
     return (err) => {
       if (err) {
-        this.fail(protocolError('STOMP_STORE_FAILED').withDetail(err.message));
+        this.fail(protocolError('STOMP_STORE_FAILED', err.message));
         return;
       }
       if (seq > this.writesDone) this.writesDone = seq;

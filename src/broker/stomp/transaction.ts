@@ -11,6 +11,8 @@ export class Transaction {
   readonly sends: BrokerMessage[] = [];
   readonly acks: TransactedDelivery[] = [];
   readonly nacks: TransactedDelivery[] = [];
+  /** Bytes its sends hold in memory (counted against the memory limit until it ends). */
+  bytes = 0;
 
   constructor(
     /** Unique across the broker's lifetime: the store records it. */

@@ -1,8 +1,9 @@
 import { protocolError } from '../../../errors.js';
 import type { Frame } from '../../../stomp/index.js';
 import { type Destination, parseStompDestination, parseStompDestinations, stompName } from '../../core/destination.js';
-import { BrokerMessage, DEFAULT_PRIORITY, type Headers } from '../../core/message.js';
+import { BrokerMessage, DEFAULT_PRIORITY, type Headers, MESSAGE_OVERHEAD } from '../../core/message.js';
 import type { StompConnection } from '../connection.js';
+import type { Transaction } from '../transaction.js';
 import { transactionFor } from './transaction.js';
 
 /** SEND headers the broker interprets itself; the rest travel with the message as sent. */
@@ -14,6 +15,15 @@ export function handleSend(c: StompConnection, frame: Frame): void {
   if (destHeader === undefined || destHeader === '') throw protocolError('STOMP_SEND_NO_DESTINATION');
   const destinations = resolveDestinations(c, destHeader);
   const tx = transactionFor(c, h.transaction);
+  if (tx) holdForTransaction(c, tx, frame.body.length * destinations.length);
+  else {
+    // Producer flow control: a full destination holds this SEND (and what follows it) until it has room.
+    const persistentHint = h.persistent === 'true';
+    for (const dest of destinations) {
+      const refusal = c.ctx.router.admission(dest, persistentHint, c.connectionId);
+      if (refusal) return c.gate.hold(frame, refusal);
+    }
+  }
   const reserved = c.ctx.reservedHeaders;
   const userHeaders: Headers = Object.create(null);
   for (const k in h) if (!CONTROL_HEADERS.has(k) && !reserved.has(k)) userHeaders[k] = h[k];
@@ -61,6 +71,13 @@ export function handleSend(c: StompConnection, frame: Frame): void {
     else c.ctx.router.send(message);
   }
   c.receipt(h.receipt);
+}
+
+/** A transaction's sends wait in memory for COMMIT: counted against the memory limit, and capped. */
+function holdForTransaction(c: StompConnection, tx: Transaction, bytes: number): void {
+  const size = bytes + MESSAGE_OVERHEAD;
+  if (!c.ctx.router.holdForTransaction(size)) throw protocolError('STOMP_TRANSACTION_TOO_LARGE', tx.id, c.ctx.router.usage.memory.limit / 2);
+  tx.bytes += size;
 }
 
 function resolveDestinations(c: StompConnection, header: string): Destination[] {

@@ -39,6 +39,8 @@ function takeTransaction(c: StompConnection, txId: string | undefined, verb: str
   if (txId === undefined) throw protocolError('STOMP_TRANSACTION_MISSING', verb);
   const tx = transactionFor(c, txId)!;
   c.transactions.delete(txId);
+  // Its messages leave the transaction's count: committed ones are counted by the destinations they reach.
+  c.ctx.router.releaseTransaction(tx.bytes);
   return tx;
 }
 
