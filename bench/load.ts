@@ -159,6 +159,8 @@ export interface ProduceOptions {
   receiptEvery?: number;
   /** Fixed rate in messages per second; 0 = as fast as the broker takes them. */
   rate?: number;
+  /** Kept up to date with how many SENDs are receipted so far (those up to the last receipt). */
+  progress?: { receipted: number };
 }
 
 /** Sends `count` messages; resolves when the last is written (and receipted, when asked). */
@@ -190,7 +192,10 @@ export async function produce(conn: LoadConnection, o: ProduceOptions): Promise<
     const receipt = wantsReceipt ? new Promise<void>((resolve) => (waitingReceipt = (id) => id === String(seq) && resolve())) : null;
     const drained = conn.write(frame);
     if (drained) await drained;
-    if (receipt) await receipt;
+    if (receipt) {
+      await receipt;
+      if (o.progress) o.progress.receipted = seq + 1;
+    }
   }
 }
 

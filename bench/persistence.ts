@@ -34,7 +34,7 @@ export function fsyncRate(dir: string, seconds = 3): number {
   return n / ((performance.now() - t0) / 1000);
 }
 
-async function sendPersistent(target: BrokerTarget, destination: string, producers: number, perProducer: number, receiptEvery: number, size: number): Promise<number> {
+export async function sendPersistent(target: BrokerTarget, destination: string, producers: number, perProducer: number, receiptEvery: number, size: number): Promise<number> {
   const conns = await Promise.all(Array.from({ length: producers }, () => LoadConnection.open(target.port)));
   const t0 = performance.now();
   await Promise.all(conns.map((c, i) => produce(c, { destination, count: perProducer, size, producer: i, persistent: true, receiptEvery })));
@@ -44,7 +44,7 @@ async function sendPersistent(target: BrokerTarget, destination: string, produce
   return seconds;
 }
 
-async function drain(target: BrokerTarget, destination: string, producers: number, perProducer: number): Promise<{ seconds: number; ledger: DeliveryLedger }> {
+export async function drain(target: BrokerTarget, destination: string, producers: number, perProducer: number): Promise<{ seconds: number; ledger: DeliveryLedger }> {
   const ledger = new DeliveryLedger(producers, perProducer);
   const c = await LoadConnection.open(target.port);
   let finish!: () => void;

@@ -14,6 +14,7 @@ import { atFileLimit, type FileLimitResult, idleConnections, type IdleResult } f
 import { type DuplicateResult, failoverDuplicates } from './duplicates.js';
 import { failoverTrial, type FailoverTrial } from './failover.js';
 import { networkScenarios, type NetworkResult } from './network.js';
+import { type BacklogResult, backlogScenario, type FlowControlResult, flowControlScenario } from './limits.js';
 import { fsyncRate, gcScenario, type GcResult, persistenceScenarios, type PersistenceResult, recoveryScenario, type RecoveryResult } from './persistence.js';
 
 const args = yargs(hideBin(process.argv))
@@ -29,6 +30,10 @@ const args = yargs(hideBin(process.argv))
   .option('failover-trials', { type: 'number', default: 8, describe: 'kill -9 trials per lock poll setting in the failover scenario' })
   .option('network-messages', { type: 'number', default: 200_000, describe: 'Messages for the network throughput scenario' })
   .option('gc-messages', { type: 'number', default: 1_000_000, describe: 'Persistent messages through a queue for the journal GC scenario' })
+  .option('backlog-messages', { type: 'number', default: 10_000_000, describe: 'Pending 1 KiB persistent messages for the backlog scenario (limits)' })
+  .option('backlog-memory-limit', { type: 'string', default: '64 mb', describe: 'Memory limit of both brokers in the backlog scenario' })
+  .option('pfc-messages', { type: 'number', default: 300_000, describe: 'Non-persistent 1 KiB messages for the producer flow control scenario (limits)' })
+  .option('pfc-memory-limit', { type: 'string', default: '16 mb', describe: 'Memory limit of both brokers in the producer flow control scenario' })
   .option('duplicate-kills', { type: 'number', default: 20, describe: 'kill -9 of the hub master in the duplicates scenario (combined topology)' })
   .strict()
   .parseSync();
@@ -121,7 +126,56 @@ async function main(): Promise<void> {
   const failover = wants('failover') ? await failover_(work) : null;
   const network = wants('network') ? await network_(work) : null;
   const duplicates = wants('duplicates') ? await duplicates_(work) : null;
-  if (args.out) writeFileSync(args.out, JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), results, connections, persistence, failover, network, duplicates }, null, 2));
+  const restart = wants('restart') ? await restart_(work) : null;
+  const limits = wants('limits') ? await limits_(work) : null;
+  if (args.out) writeFileSync(args.out, JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), results, connections, persistence, failover, network, duplicates, restart, limits }, null, 2));
+}
+
+const MiB = 1024 * 1024;
+
+/** Only the restart with a large backlog (also part of `persistence`): time to accepting connections. */
+async function restart_(work: string): Promise<RecoveryResult[]> {
+  const recovery: RecoveryResult[] = [];
+  for (const { name, start } of starters(work)) {
+    console.error(`${name}: restart with ${fmt(args['recovery-messages'])} pending messages after kill -9`);
+    const storeDir = join(work, `${name.split(' ')[0]}-restart-store`);
+    recovery.push(await recoveryScenario(name, (o) => start({ ...o, storeDir }), storeDir, args['recovery-messages'], reportedRecovery));
+  }
+  printRecovery(recovery);
+  return recovery;
+}
+
+async function limits_(work: string): Promise<{ backlog: BacklogResult[]; flowControl: FlowControlResult[] }> {
+  const backlog: BacklogResult[] = [];
+  const flowControl: FlowControlResult[] = [];
+  for (const { name, start } of starters(work)) {
+    const storeDir = join(work, `${name.split(' ')[0]}-limits-store`);
+    console.error(`${name}: producer flow control, ${fmt(args['pfc-messages'])} non-persistent messages, memory limit ${args['pfc-memory-limit']}`);
+    const f = await flowControlScenario(name, (o) => start({ ...o, storeDir }), storeDir, args['pfc-messages'], args['pfc-memory-limit']);
+    flowControl.push(f);
+    console.error(`  held at ${f.heldAt ?? 'never'}; drained at ${fmt(f.drainRate)} msg/s; ${f.verified ? 'exactly-once ✓' : 'NOT VERIFIED'}`);
+    console.error(`${name}: backlog of ${fmt(args['backlog-messages'])} persistent messages, memory limit ${args['backlog-memory-limit']}`);
+    const b = await backlogScenario(name, (o) => start({ ...o, storeDir }), storeDir, args['backlog-messages'], args['backlog-memory-limit']);
+    backlog.push(b);
+    console.error(`  written in ${fmt(b.writeSeconds)} s, drained in ${fmt(b.drainSeconds)} s, peak RSS ${fmt(b.peakRssWrite / MiB)} / ${fmt(b.peakRssDrain / MiB)} MiB; ${b.verified ? 'exactly-once ✓' : 'NOT VERIFIED'}`);
+  }
+  console.log('\n| broker | memory limit | producer held after (receipted) | CONNECT while held | consumer draining the full queue | producer finished | peak RSS | exactly once |');
+  console.log('|---|---|---:|---:|---:|---|---:|---|');
+  for (const f of flowControl) {
+    console.log(`| ${f.target} | ${f.memoryLimit} | ${f.heldAt === null ? 'never held' : fmt(f.heldAt)} | ${f.connectMillisWhileHeld === null ? '–' : `${fmt(f.connectMillisWhileHeld, 1)} ms`} | ${fmt(f.drainRate)} msg/s | ${f.producerFinished ? 'yes' : 'NO'} | ${fmt(f.peakRss / MiB)} MiB | ${f.verified ? 'yes' : 'NO'} |`);
+  }
+  console.log('\n| broker | pending 1 KiB persistent messages | memory limit | written in | drained in | peak RSS writing | peak RSS draining | exactly once |');
+  console.log('|---|---:|---|---:|---:|---:|---:|---|');
+  for (const b of backlog) {
+    console.log(`| ${b.target} | ${fmt(b.messages)} | ${b.memoryLimit} | ${fmt(b.writeSeconds)} s | ${fmt(b.drainSeconds)} s | ${fmt(b.peakRssWrite / MiB)} MiB | ${fmt(b.peakRssDrain / MiB)} MiB | ${b.verified ? 'yes' : 'NO'} |`);
+  }
+  for (const b of backlog) {
+    // The RSS curve, a tenth of the run at a time.
+    const step = Math.max(1, Math.floor(b.curve.length / 10));
+    const points = b.curve.filter((_, i) => i % step === 0 || i === b.curve.length - 1);
+    console.log(`\n${b.target} RSS (MiB) over the run: ${points.map((p) => `${p.phase[0]}${fmt(p.seconds)}s:${fmt(p.rss / MiB)}`).join(' ')}`);
+  }
+  return { backlog, flowControl };
 }
 
 async function network_(work: string): Promise<NetworkResult[]> {
@@ -222,15 +276,19 @@ async function persistence_(work: string): Promise<{ fsyncPerSecond: number; res
     const b = results.find((r) => r.scenario === scenario && r.target !== 'amq-sim');
     console.log(`| ${scenario} | ${fmt(a?.rate)} | ${fmt(b?.rate)} | ${fmt(a && b ? a.rate / b.rate : NaN, 2)}× | ${[a, b].filter(Boolean).every((r) => r!.verified) ? 'yes' : 'NO'} |`);
   }
+  printRecovery(recovery);
+  console.log('\n| broker | persistent messages through a queue | msg/s | most segments on disk | segments after cleanup | exactly once |');
+  console.log('|---|---:|---:|---:|---:|---|');
+  for (const r of gc) console.log(`| ${r.target} | ${fmt(r.messages)} | ${fmt(r.messages / r.seconds)} | ${r.maxSegments} | ${r.segmentsAfter} | ${r.verified ? 'yes' : 'NO'} |`);
+  return { fsyncPerSecond, results, recovery, gc };
+}
+
+function printRecovery(recovery: RecoveryResult[]): void {
   console.log('\n| broker | pending 1 KiB messages | restart to accepting connections | recovery reported by the broker | receipted | present after kill -9 | exactly once |');
   console.log('|---|---:|---:|---:|---:|---:|---|');
   for (const r of recovery) {
     console.log(`| ${r.target} | ${fmt(r.pending)} | ${fmt(r.restartSeconds, 2)} s | ${r.reportedSeconds === null ? '–' : `${fmt(r.reportedSeconds, 2)} s`} | ${fmt(r.receipted)} | ${fmt(r.presentAfterKill)} | ${r.verified ? 'yes' : 'NO'} |`);
   }
-  console.log('\n| broker | persistent messages through a queue | msg/s | most segments on disk | segments after cleanup | exactly once |');
-  console.log('|---|---:|---:|---:|---:|---|');
-  for (const r of gc) console.log(`| ${r.target} | ${fmt(r.messages)} | ${fmt(r.messages / r.seconds)} | ${r.maxSegments} | ${r.segmentsAfter} | ${r.verified ? 'yes' : 'NO'} |`);
-  return { fsyncPerSecond, results, recovery, gc };
 }
 
 function printConnectionTables(idle: IdleResult[], limits: FileLimitResult[]): void {

@@ -41,6 +41,8 @@ export interface TargetOptions {
   network?: string[];
   /** ActiveMQ: also listen for OpenWire (network connectors) on this port. */
   openwirePort?: number;
+  /** The memory limit (systemUsage memoryUsage), as ActiveMQ writes sizes: '16 mb'. Default: 512 mb for both. */
+  memoryLimit?: string;
 }
 
 const CLK_TCK = 100;
@@ -132,6 +134,7 @@ export async function startAmqSim(o: TargetOptions, extraArgs: string[] = []): P
   else args.push('--no-persistent');
   if (o.syncStrategy) args.push('--journal-disk-sync-strategy', o.syncStrategy);
   if (o.lockPoll) args.push('--lock-poll', String(o.lockPoll));
+  if (o.memoryLimit) args.push('--memory-limit', o.memoryLimit);
   for (const n of o.network ?? []) args.push('--network', n);
   args.push(...extraArgs);
   const cmd = withFileLimit([process.execPath, ...args], o.fileLimit);
@@ -163,7 +166,7 @@ export async function startActiveMQ(o: TargetOptions): Promise<BrokerTarget> {
   <broker xmlns="http://activemq.apache.org/schema/core" useJmx="false" brokerName="bench" dataDirectory="${base}/data" persistent="${o.persistent}">
     <persistenceAdapter><kahaDB directory="${o.storeDir}" journalDiskSyncStrategy="${sync}">${o.lockPoll ? `<locker><shared-file-locker lockAcquireSleepInterval="${o.lockPoll}"/></locker>` : ''}</kahaDB></persistenceAdapter>
     <systemUsage><systemUsage>
-      <memoryUsage><memoryUsage limit="512 mb"/></memoryUsage>
+      <memoryUsage><memoryUsage limit="${o.memoryLimit ?? '512 mb'}"/></memoryUsage>
       <storeUsage><storeUsage limit="20 gb"/></storeUsage>
       <tempUsage><tempUsage limit="10 gb"/></tempUsage>
     </systemUsage></systemUsage>
