@@ -10,20 +10,10 @@ import { type Destination, destination, destinationFromKey, stompName } from './
 import { BrokerMessage } from './message.js';
 import type { PolicyMap } from './policy-map.js';
 import { Queue, type QueueEnvironment, type QueuePersistence, type SpillStore } from './queue.js';
-import type { SystemUsage, Usage } from './usage.js';
+import { FlowControl } from './flow-control.js';
+import type { SystemUsage } from './usage.js';
 import { Topic, TopicSubscription } from './topic.js';
 import { isWildcard, matchesWildcard } from './wildcard.js';
-
-/** Flow control's link in ActiveMQ's messages. */
-const PFC_LINK = 'See http://activemq.apache.org/producer-flow-control.html for more info';
-
-/** Why a destination takes no more messages now (producer flow control), in ActiveMQ's words. */
-export interface Refusal {
-  /** The usage that is full: producers wait until it has room. */
-  readonly usage: Usage;
-  /** For the producer (ERROR frame) and the log. */
-  readonly message: string;
-}
 
 export interface RouterOptions {
   brokerName: string;
@@ -70,10 +60,8 @@ export class MessageRouter implements QueueEnvironment {
   private readonly logger: Logger;
   private readonly newId: (kind: string) => string;
   private readonly brokerName: string;
-  /** Destinations whose producers are held now: flow control is logged once as it starts. */
-  private readonly blocked = new Set<string>();
-  /** Bytes of messages held by open transactions, all connections together. */
-  private transactionBytes = 0;
+  /** Producer flow control: whether a destination takes a message now. */
+  readonly flowControl: FlowControl;
   /** Live temporary destinations, by key, with the connection that owns each. */
   readonly temporaries = new Map<string, string>();
   /** Per destination, the duplicate-detection ids of the last messages sent to it. */
@@ -85,6 +73,7 @@ export class MessageRouter implements QueueEnvironment {
     this.policy = options.policy;
     this.policies = options.policies;
     this.usage = options.usage;
+    this.flowControl = new FlowControl({ usage: options.usage, policies: options.policies, store: options.store, logger: options.logger, memoryOf: (dest: Destination) => this.memoryOf(dest) });
     this.logger = options.logger;
     this.newId = options.newId;
     this.brokerName = options.brokerName;
@@ -129,70 +118,16 @@ export class MessageRouter implements QueueEnvironment {
     this.logger.error({ destination: stompName(queue.destination), err: err.message }, `Failed to page in messages of ${stompName(queue.destination)}: ${err.message}`);
   }
 
-  /**
-   * Producer flow control: why a message to `dest` cannot be taken now, or
-   * null. A persistent queue message needs room in the store (it waits there
-   * if memory is short); anything held in memory needs room in memory (the
-   * broker's and the destination's), or in the temp store when the
-   * destination's producers are not flow-controlled. Logged once as a
-   * destination starts holding producers back, in ActiveMQ's words.
-   */
-  admission(dest: Destination, persistent: boolean, producer: string): Refusal | null {
-    const refusal = this.refusal(dest, persistent, producer);
-    if (!refusal) {
-      if (this.blocked.size > 0) this.blocked.delete(dest.key);
-      return null;
-    }
-    if (!this.blocked.has(dest.key)) {
-      this.blocked.add(dest.key);
-      this.logger.warn({ destination: qualifiedName(dest), usage: refusal.usage.name, percent: refusal.usage.percent }, `${describeUsage(refusal.usage)}: ${refusal.message}`);
-    }
-    return refusal;
-  }
-
-  private refusal(dest: Destination, persistent: boolean, producer: string): Refusal | null {
-    const inStore = persistent && this.store.pagesOut && !dest.temporary;
-    const store = this.usage.store;
-    if (inStore && store.isFull()) {
-      return { usage: store, message: `Persistent store is Full, 100% of ${store.effectiveLimit}. Stopping producer (${producer}) to prevent flooding ${qualifiedName(dest)}. ${PFC_LINK}` };
-    }
-    if (inStore && dest.type === 'queue') return null;
-    const limits = this.policies.limitsFor(dest);
-    const memory = this.usage.memory;
-    if (!memory.isFull() && (limits.memoryLimit <= 0 || this.memoryOf(dest) < limits.memoryLimit)) return null;
-    if (limits.producerFlowControl) return { usage: memory, message: `Usage Manager Memory Limit reached on ${qualifiedName(dest)}. ${PFC_LINK}` };
-    const temp = this.usage.temp;
-    if (!temp.isFull()) return null;
-    return { usage: temp, message: `Temp Store is Full (${temp.percent}% of ${temp.effectiveLimit}). Stopping producer (${producer}) to prevent flooding ${qualifiedName(dest)}. ${PFC_LINK}` };
-  }
+  // ---- destinations ----
 
   /** Bytes of a destination's messages in memory (a topic's: those its subscriptions hold). */
-  private memoryOf(dest: Destination): number {
+  memoryOf(dest: Destination): number {
     if (dest.type === 'queue') return this.queues.get(dest.key)?.memoryUsage ?? 0;
     let bytes = 0;
     for (const sub of this.topics.get(dest.key)?.subscriptions ?? []) bytes += sub.queue.memoryUsage;
     return bytes;
   }
 
-  /**
-   * Messages sent in open transactions wait in memory for COMMIT: they count
-   * against the memory limit, and together may take at most half of it
-   * (false: this one does not fit, the transaction cannot grow).
-   */
-  holdForTransaction(bytes: number): boolean {
-    if (bytes > 0 && this.transactionBytes + bytes > this.usage.memory.limit / 2) return false;
-    this.transactionBytes += bytes;
-    this.usage.memory.add(bytes);
-    return true;
-  }
-
-  /** What `holdForTransaction` took, given back (the transaction ended). */
-  releaseTransaction(bytes: number): void {
-    this.transactionBytes -= bytes;
-    this.usage.memory.add(-bytes);
-  }
-
-  // ---- destinations ----
 
   queue(dest: Destination, recorded = false): Queue {
     let q = this.queues.get(dest.key);
@@ -593,14 +528,4 @@ export class MessageRouter implements QueueEnvironment {
 
 function sameSubscription(a: DurableSubscriptionRecord, b: DurableSubscriptionRecord): boolean {
   return a.destination === b.destination && (a.selector ?? '') === (b.selector ?? '') && !!a.noLocal === !!b.noLocal;
-}
-
-/** ActiveMQ's qualified destination name, as in its flow-control messages: `queue://orders`. */
-function qualifiedName(dest: Destination): string {
-  return `${dest.type}://${dest.name}`;
-}
-
-/** ActiveMQ's Usage.toString(), which starts its flow-control WARN lines. */
-function describeUsage(u: Usage): string {
-  return `Usage(${u.name}) percentUsage=${u.percent}%, usage=${u.used}, limit=${u.effectiveLimit}`;
 }

@@ -314,7 +314,7 @@ export class StompConnection implements StompNameResolver {
     if (this.readPaused) this.link.resumeReading();
     for (const tx of this.transactions.values()) {
       rollback(tx);
-      this.ctx.router.releaseTransaction(tx.bytes);
+      this.ctx.router.flowControl.releaseTransaction(tx.bytes);
     }
     this.transactions.clear();
     for (const sub of [...this.subscriptions.values()]) closeSubscription(this, sub);

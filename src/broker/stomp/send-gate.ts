@@ -1,6 +1,6 @@
 import type { Frame } from '../../stomp/index.js';
 import { protocolError } from '../../errors.js';
-import type { Refusal } from '../core/router.js';
+import type { Refusal } from '../core/flow-control.js';
 
 /** Bytes of held frames past which the connection stops reading until they go (TCP pushes back on the producer). */
 export const HELD_BYTES_BUDGET = 4 * 1024 * 1024;

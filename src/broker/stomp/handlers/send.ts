@@ -20,7 +20,7 @@ export function handleSend(c: StompConnection, frame: Frame): void {
     // Producer flow control: a full destination holds this SEND (and what follows it) until it has room.
     const persistentHint = h.persistent === 'true';
     for (const dest of destinations) {
-      const refusal = c.ctx.router.admission(dest, persistentHint, c.connectionId);
+      const refusal = c.ctx.router.flowControl.admit(dest, persistentHint, c.connectionId);
       if (refusal) return c.gate.hold(frame, refusal);
     }
   }
@@ -76,7 +76,7 @@ export function handleSend(c: StompConnection, frame: Frame): void {
 /** A transaction's sends wait in memory for COMMIT: counted against the memory limit, and capped. */
 function holdForTransaction(c: StompConnection, tx: Transaction, bytes: number): void {
   const size = bytes + MESSAGE_OVERHEAD;
-  if (!c.ctx.router.holdForTransaction(size)) throw protocolError('STOMP_TRANSACTION_TOO_LARGE', tx.id, c.ctx.router.usage.memory.limit / 2);
+  if (!c.ctx.router.flowControl.holdForTransaction(size)) throw protocolError('STOMP_TRANSACTION_TOO_LARGE', tx.id, c.ctx.router.usage.memory.limit / 2);
   tx.bytes += size;
 }
 

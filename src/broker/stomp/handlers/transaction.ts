@@ -40,7 +40,7 @@ function takeTransaction(c: StompConnection, txId: string | undefined, verb: str
   const tx = transactionFor(c, txId)!;
   c.transactions.delete(txId);
   // Its messages leave the transaction's count: committed ones are counted by the destinations they reach.
-  c.ctx.router.releaseTransaction(tx.bytes);
+  c.ctx.router.flowControl.releaseTransaction(tx.bytes);
   return tx;
 }
 
