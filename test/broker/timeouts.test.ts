@@ -99,4 +99,29 @@ describe('heart-beats and timeouts', () => {
     expect(c.last('ERROR')!.headers['error-code']).toBe('STOMP_INCOMPLETE_FRAME');
     expect(c.closed).toBe(true);
   });
+
+  it('abandons a frame fed a byte at a time once transport.partialFrameTimeout has passed since its first byte', async () => {
+    const c = await connected('accept-version:1.2', 'stomp://127.0.0.1:0?transport.partialFrameTimeout=1000');
+    c.write('SEND\ndestination:/queue/slow\ncontent-length:100\n\n');
+    for (let i = 0; i < 9; i++) {
+      await vi.advanceTimersByTimeAsync(100);
+      c.write('x');
+    }
+    expect(c.closed).toBe(false);
+    await vi.advanceTimersByTimeAsync(150);
+    expect(c.last('ERROR')!.headers['error-code']).toBe('STOMP_INCOMPLETE_FRAME');
+    expect(c.closed).toBe(true);
+  });
+
+  it('gives each frame its own time: frames that complete in time, one after the other, keep the connection', async () => {
+    const c = await connected('accept-version:1.2', 'stomp://127.0.0.1:0?transport.partialFrameTimeout=1000');
+    for (let i = 0; i < 5; i++) {
+      c.write('SEND\ndestination:/queue/slow\n\nhal');
+      await vi.advanceTimersByTimeAsync(800);
+      c.write('f\0SEND\ndestination:/queue/slow\n\nnext');
+      await vi.advanceTimersByTimeAsync(800);
+      c.write('\0');
+    }
+    expect(c.closed).toBe(false);
+  });
 });

@@ -13,7 +13,7 @@ import { Queue, type QueueEnvironment, type QueuePersistence, type SpillStore } 
 import { FlowControl } from './flow-control.js';
 import type { SystemUsage } from './usage.js';
 import { Topic, TopicSubscription } from './topic.js';
-import { isWildcard, matchesWildcard } from './wildcard.js';
+import { isWildcard, wildcardReaches } from './wildcard.js';
 
 export interface RouterOptions {
   brokerName: string;
@@ -136,7 +136,7 @@ export class MessageRouter implements QueueEnvironment {
       this.queues.set(dest.key, q);
       if (!dest.temporary && !recorded) this.store.write({ op: 'add-destination', destination: dest.key });
       for (const [consumer, pattern] of this.wildcardQueueConsumers) {
-        if (matchesWildcard(pattern.name, dest.name)) q.addConsumer(consumer);
+        if (wildcardReaches(pattern.name, dest)) q.addConsumer(consumer);
       }
     }
     return q;
@@ -255,7 +255,7 @@ export class MessageRouter implements QueueEnvironment {
     const targets: TopicSubscription[] = [];
     for (const sub of topic.subscriptions) if (sub.filter(m)) targets.push(sub);
     for (const sub of this.wildcardTopicSubscriptions) {
-      if (matchesWildcard(sub.destination.name, m.destination.name) && sub.filter(m)) targets.push(sub);
+      if (wildcardReaches(sub.destination.name, m.destination) && sub.filter(m)) targets.push(sub);
     }
     return targets;
   }
@@ -322,7 +322,7 @@ export class MessageRouter implements QueueEnvironment {
     if (isWildcard(dest.name)) {
       this.wildcardQueueConsumers.set(consumer, dest);
       for (const q of this.queues.values()) {
-        if (!q.destination.temporary && matchesWildcard(dest.name, q.destination.name)) q.addConsumer(consumer);
+        if (wildcardReaches(dest.name, q.destination)) q.addConsumer(consumer);
       }
       return;
     }
@@ -351,7 +351,7 @@ export class MessageRouter implements QueueEnvironment {
   /** Whether a message published to this topic would reach anyone. */
   hasSubscribers(dest: Destination): boolean {
     if ((this.topics.get(dest.key)?.subscriptions.size ?? 0) > 0) return true;
-    for (const sub of this.wildcardTopicSubscriptions) if (matchesWildcard(sub.destination.name, dest.name)) return true;
+    for (const sub of this.wildcardTopicSubscriptions) if (wildcardReaches(sub.destination.name, dest)) return true;
     return false;
   }
 

@@ -15,3 +15,8 @@ export function matchesWildcard(pattern: string, name: string): boolean {
   }
   return p.length === n.length;
 }
+
+/** A wildcard subscription reaches the destinations it matches, never a connection's temporary destination. */
+export function wildcardReaches(pattern: string, dest: { readonly name: string; readonly temporary: boolean }): boolean {
+  return !dest.temporary && matchesWildcard(pattern, dest.name);
+}

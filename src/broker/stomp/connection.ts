@@ -99,7 +99,10 @@ export class StompConnection implements StompNameResolver {
   private heartBeats: HeartBeats | null = null;
   private connectTimer: NodeJS.Timeout | null;
   private partialFrameTimer: NodeJS.Timeout | null = null;
-  private lastReadAt = Date.now();
+  /** When the frame being read began (its first byte), and how many frames had been read before it. */
+  private frameStartedAt = 0;
+  private framesRead = 0;
+  private frameOfStart = -1;
   // Receipts wait for the store writes issued before them.
   private writesIssued = 0;
   private writesDone = 0;
@@ -147,7 +150,8 @@ export class StompConnection implements StompNameResolver {
   private onData(chunk: Buffer): void {
     if (this.state === 'closing' || this.state === 'closed') return;
     this.heartBeats?.read();
-    this.lastReadAt = Date.now();
+    const wasMidFrame = this.parser.midFrame;
+    const framesBefore = this.framesRead;
     try {
       this.parser.push(chunk);
       this.ctx.frameBuffers.update(this, this.parser.bufferedBytes);
@@ -155,10 +159,13 @@ export class StompConnection implements StompNameResolver {
       this.fail(err);
       return;
     }
+    // A frame begun in this chunk (none was under way, or the one that was has ended) starts its clock.
+    if (this.parser.midFrame && (!wasMidFrame || this.framesRead !== framesBefore)) this.frameStartedAt = Date.now();
     this.watchPartialFrame();
   }
 
   private onFrame(frame: Frame): void {
+    this.framesRead++;
     if (this.state === 'closing' || this.state === 'closed') return;
     try {
       this.handle(frame);
@@ -225,21 +232,26 @@ export class StompConnection implements StompNameResolver {
     }
   }
 
+  /**
+   * A frame must be complete within `partialFrameTimeout` of its first byte,
+   * however its bytes trickle in (a byte every few seconds holds nothing for
+   * long). Time while flow control holds the socket does not count.
+   */
   private watchPartialFrame(): void {
     if (!this.parser.midFrame || this.partialFrameTimer) return;
+    const limit = this.options.partialFrameTimeout;
     const check = (): void => {
       this.partialFrameTimer = null;
       if (!this.parser.midFrame || this.state === 'closed') return;
-      // While flow control holds the socket, the missing bytes are ours to read, not the client's to send.
-      if (this.readPaused) this.lastReadAt = Date.now();
-      const idle = Date.now() - this.lastReadAt;
-      if (idle >= this.options.partialFrameTimeout) {
-        this.fail(protocolError('STOMP_INCOMPLETE_FRAME').withDetail(`A frame was started and no byte of it arrived for ${this.options.partialFrameTimeout} ms`));
+      if (this.readPaused) this.frameStartedAt = Date.now();
+      const age = Date.now() - this.frameStartedAt;
+      if (age >= limit) {
+        this.fail(protocolError('STOMP_INCOMPLETE_FRAME').withDetail(`A frame was begun ${age} ms ago and is not complete (transport.partialFrameTimeout is ${limit} ms)`));
         return;
       }
-      this.partialFrameTimer = setTimeout(check, this.options.partialFrameTimeout - idle);
+      this.partialFrameTimer = setTimeout(check, limit - age);
     };
-    this.partialFrameTimer = setTimeout(check, this.options.partialFrameTimeout);
+    this.partialFrameTimer = setTimeout(check, Math.max(0, limit - (Date.now() - this.frameStartedAt)));
   }
 
   /** The connection's own temporary destination for `/temp-queue/NAME` or `/temp-topic/NAME`. */

@@ -5,7 +5,7 @@ import type { BrokerMessage } from '../../core/message.js';
 import type { Queue } from '../../core/queue.js';
 import type { StompConnection } from '../connection.js';
 import { escapeHeaderValue } from '../../../stomp/index.js';
-import { isWildcard, matchesWildcard } from '../../core/wildcard.js';
+import { isWildcard, wildcardReaches } from '../../core/wildcard.js';
 import { QueueBrowser } from '../browser.js';
 import { type AckMode, ACK_MODES, StompSubscription } from '../subscription.js';
 
@@ -86,7 +86,7 @@ function browse(c: StompConnection, frame: Frame, id: string, dest: Destination)
   if (c.version === '1.0') throw protocolError('STOMP_BROWSER_VERSION');
   if (dest.type !== 'queue') throw protocolError('STOMP_BROWSER_NOT_QUEUE', frame.headers.destination!);
   const queues = [...c.ctx.router.queues.values()].filter(
-    (q) => q.destination.key === dest.key || (isWildcard(dest.name) && !q.destination.temporary && matchesWildcard(dest.name, q.destination.name)),
+    (q) => q.destination.key === dest.key || (isWildcard(dest.name) && wildcardReaches(dest.name, q.destination)),
   );
   const browser = new QueueBrowser(id, ++c.subscriptionSequence, frame.headers.destination!, browseAll(queues), c, `subscription:${c.escape ? escapeHeaderValue(id) : id}\n`);
   c.browsers.set(id, browser);
