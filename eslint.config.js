@@ -12,7 +12,9 @@ const layers = {
   'src/client/**': ['**/broker/**', '**/network/**', '**/store/**', '**/cli/**'],
   'src/broker/**': ['**/network/**', '**/client/**', '**/cli/**'],
   // After src/broker/**: for a file both match, the later entry's rule is the one in force.
-  'src/broker/core/**': ['**/broker/stomp/**', '**/network/**', '**/client/**', '**/cli/**', '**/transport/**', '**/stomp/**'],
+  'src/broker/core/**': ['**/broker/stomp/**', '**/network/**', '**/client/**', '**/cli/**', '**/transport/**', '**/stomp/**', '**/security/**'],
+  // Who may do what: destinations and wildcards from the core, nothing of protocols or sockets.
+  'src/security/**': ['**/broker/stomp/**', '**/network/**', '**/client/**', '**/cli/**', '**/store/**', '**/transport/**', '**/stomp/**'],
   // Extensions reach the broker through its extension face only.
   'src/network/**': ['**/cli/**', ['**/broker/*', '**/broker/*/**', '!**/broker/extension.js']],
 };

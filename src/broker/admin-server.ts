@@ -3,10 +3,17 @@
  * for `amq-sim status` and health checks, and commands for extensions (the
  * network connectors' fault injection). Open while the broker is a slave too,
  * so a container health check can tell a waiting slave from a dead process.
+ *
+ * Guarded as a web page cannot get past: `/api/*` takes HTTP Basic
+ * credentials when they are set; a command (POST) must be
+ * `application/json` (which a page can send cross-site only after a CORS
+ * preflight, which is never answered) and must not come from another origin;
+ * bodies are capped. `/health` stays open for health checks.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AdminError, AmqSimError } from '../errors.js';
+import { verifyPassword } from '../security/password.js';
 
 export interface AdminHandlers {
   status(): unknown;
@@ -15,57 +22,118 @@ export interface AdminHandlers {
   command(extension: string, action: string, args: Record<string, string>): Promise<unknown>;
 }
 
+/** Who may use `/api/*` (HTTP Basic); the password may be hashed (`amq-sim hash-password`). */
+export interface AdminCredentials {
+  user: string;
+  password: string;
+}
+
 export interface AdminServer {
   readonly port: number;
   close(): Promise<void>;
 }
 
 /** The most an admin request body may hold: its commands take a few short arguments. */
-export const MAX_ADMIN_BODY = 64 * 1024;
+export const MAX_ADMIN_BODY = 8 * 1024;
+
+/** The realm a browser or curl is asked to log in to. */
+const REALM = 'amq-sim';
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body, null, 2) + '\n');
 }
 
-export async function listenAdmin(host: string, port: number, handlers: AdminHandlers): Promise<AdminServer> {
+async function authenticated(req: http.IncomingMessage, credentials: AdminCredentials | null): Promise<boolean> {
+  if (!credentials) return true;
+  const m = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+  if (!m) return false;
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0 || decoded.slice(0, colon) !== credentials.user) return false;
+  return verifyPassword(credentials.password, decoded.slice(colon + 1));
+}
+
+/** Why a command may not come in this way: another site's page, a form post, too big. Null when it may. */
+function commandRefusal(req: http.IncomingMessage): [number, string] | null {
+  const site = req.headers['sec-fetch-site'];
+  const origin = req.headers.origin;
+  const crossSite = site !== undefined && site !== 'same-origin' && site !== 'none';
+  if (crossSite || (origin !== undefined && originHost(origin) !== req.headers.host)) return [403, 'cross-origin requests are refused'];
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/json') return [415, 'commands take a JSON body: content-type: application/json'];
+  if (Number(req.headers['content-length'] ?? 0) > MAX_ADMIN_BODY) return [413, `request body larger than ${MAX_ADMIN_BODY} bytes`];
+  return null;
+}
+
+/** `http://host:port` → `host:port`; null for `null` (sandboxed pages, file://) or anything unreadable. */
+function originHost(origin: string): string | null {
+  try {
+    return new URL(origin).host || null;
+  } catch {
+    return null;
+  }
+}
+
+function readCommand(req: http.IncomingMessage, res: http.ServerResponse, run: (args: Record<string, string>) => void): void {
+  let body = '';
+  let refused = false;
+  req.on('data', (d: Buffer) => {
+    if (refused) return;
+    body += d.toString();
+    if (body.length <= MAX_ADMIN_BODY) return;
+    refused = true;
+    body = '';
+    res.setHeader('connection', 'close');
+    send(res, 413, { error: `request body larger than ${MAX_ADMIN_BODY} bytes` });
+    req.destroy();
+  });
+  req.on('end', () => {
+    if (refused) return;
+    let args: unknown;
+    try {
+      args = body ? JSON.parse(body) : {};
+    } catch {
+      return send(res, 400, { error: 'body is not JSON' });
+    }
+    if (typeof args !== 'object' || args === null || Array.isArray(args) || Object.values(args).some((v) => typeof v !== 'string')) {
+      return send(res, 400, { error: 'body must be a JSON object of strings' });
+    }
+    run(args as Record<string, string>);
+  });
+}
+
+export async function listenAdmin(host: string, port: number, handlers: AdminHandlers, credentials: AdminCredentials | null = null): Promise<AdminServer> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method === 'GET' && path === '/api/status') return send(res, 200, handlers.status());
     if (req.method === 'GET' && path === '/health') {
       const h = handlers.health();
       return send(res, h.ok ? 200 : 503, h);
     }
-    const m = /^\/api\/([\w-]+)\/([\w-]+)$/.exec(path);
-    if (req.method === 'POST' && m) {
-      let body = '';
-      let refused = false;
-      req.on('data', (d: Buffer) => {
-        if (refused) return;
-        body += d.toString();
-        if (body.length <= MAX_ADMIN_BODY) return;
-        refused = true;
-        body = '';
-        res.setHeader('connection', 'close');
-        send(res, 413, { error: `request body larger than ${MAX_ADMIN_BODY} bytes` });
-        req.destroy();
-      });
-      req.on('end', () => {
-        if (refused) return;
-        let args: Record<string, string>;
-        try {
-          args = body ? (JSON.parse(body) as Record<string, string>) : {};
-        } catch {
-          return send(res, 400, { error: 'body is not JSON' });
-        }
-        handlers.command(m[1], m[2], args).then(
-          (result) => send(res, 200, result ?? { ok: true }),
-          (err: Error) => send(res, err instanceof AdminError ? err.status : 500, { error: err.message, code: err instanceof AmqSimError ? err.code : undefined }),
-        );
-      });
+    const refusal = req.method === 'POST' ? commandRefusal(req) : null;
+    if (refusal) {
+      res.setHeader('connection', 'close');
+      send(res, refusal[0], { error: refusal[1] });
+      req.destroy();
       return;
     }
-    send(res, 404, { error: `no such endpoint: ${req.method} ${path}` });
+    void authenticated(req, credentials).then((ok) => {
+      if (!ok) {
+        res.setHeader('www-authenticate', `Basic realm="${REALM}", charset="UTF-8"`);
+        return send(res, 401, { error: 'credentials required: the admin user and password (HTTP Basic)' });
+      }
+      if (req.method === 'GET' && path === '/api/status') return send(res, 200, handlers.status());
+      const m = /^\/api\/([\w-]+)\/([\w-]+)$/.exec(path);
+      if (req.method === 'POST' && m) {
+        return readCommand(req, res, (args) =>
+          handlers.command(m[1], m[2], args).then(
+            (result) => send(res, 200, result ?? { ok: true }),
+            (err: Error) => send(res, err instanceof AdminError ? err.status : 500, { error: err.message, code: err instanceof AmqSimError ? err.code : undefined }),
+          ),
+        );
+      }
+      send(res, 404, { error: `no such endpoint: ${req.method} ${path}` });
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -21,11 +21,14 @@ import { type ConnectionContext, ERROR_CODE_HEADER, StompConnection } from './st
 import { FrameBuffers } from './stomp/frame-buffers.js';
 import type { PeerProtocol } from './stomp/peer.js';
 import { DEFAULT_CONNECTION_OPTIONS, parseTransportUri, type TransportConnectorSpec } from './connector-uri.js';
-import { BACKLOG_HIGH_WATER, type Link } from '../transport/link.js';
+import { BACKLOG_HIGH_WATER, isLoopbackHost, type Link } from '../transport/link.js';
 import { type ListeningServer, listenTcp } from '../transport/tcp.js';
 import { listenWebSocket } from '../transport/websocket.js';
+import { readTlsFiles, type TlsMaterial } from '../transport/tls.js';
+import type { TlsOptions } from 'node:tls';
 import { compileSelector } from './core/selector.js';
 import { VERSION } from './version.js';
+import { Security } from '../security/security.js';
 import { createHeaders, encodeFrame } from '../stomp/index.js';
 
 export interface BrokerDependencies {
@@ -71,6 +74,8 @@ export class Broker implements ExtensionHost {
   readonly brokerId: string;
   readonly router: MessageRouter;
   readonly advisories: Advisories;
+  readonly security: Security;
+  private tls: TlsMaterial | null = null;
   readonly store: MessageStore;
   /** Where non-persistent messages spill when a destination's producers are not flow-controlled; null when none is configured so. */
   readonly tempStore: JournalStore | null;
@@ -110,6 +115,7 @@ export class Broker implements ExtensionHost {
       config.persistent && config.locker.useLock && !deps.store
         ? new StoreLock({ directory: config.store.directory, ...config.locker, brokerName: config.brokerName, brokerId: this.brokerId, logger: this.logger })
         : null;
+    this.security = new Security(config.plugins, config.bridgeAuthentication);
     this.store = deps.store ?? this.createStore(config);
     this.tempStore = this.createTempStore(config, config.persistent && !deps.store);
     const u = config.systemUsage;
@@ -143,6 +149,7 @@ export class Broker implements ExtensionHost {
       connectionClosed: (connection) => this.connectionClosed(connection),
       peerProtocols: this.peerProtocols,
       reservedHeaders: this.reservedHeaders,
+      security: this.security,
       flowControl: { sendFailIfNoSpace: u.sendFailIfNoSpace, sendFailIfNoSpaceAfterTimeout: u.sendFailIfNoSpaceAfterTimeout },
       // Incomplete frames may take a quarter of the memory limit, all connections together.
       frameBuffers: new FrameBuffers(Math.floor(u.memoryUsage.limit / 4)),
@@ -158,6 +165,17 @@ export class Broker implements ExtensionHost {
   }
 
   /** This broker's address: its first transport connector (as it listens, once it does). */
+  /** What this broker's bridges present when they dial another broker without credentials of their own. */
+  /** The sslContext's PEM files, read once at start: TLS connectors serve with them, bridges dial with them. */
+  get tlsMaterial(): TlsMaterial {
+    this.tls ??= readTlsFiles(this.config.sslContext);
+    return this.tls;
+  }
+
+  get bridgeSecret(): string | null {
+    return this.config.bridgeAuthentication.secret;
+  }
+
   get brokerURL(): string {
     return this.connectors[0]?.address ?? this.specs[0]?.text ?? '';
   }
@@ -299,14 +317,23 @@ export class Broker implements ExtensionHost {
     const connector: RunningConnector = { spec, server: null as unknown as ListeningServer, connections: new Set(), address: '' };
     const accept = (link: Link) => this.accept(connector, link);
     const onError = (err: NodeJS.ErrnoException) => this.acceptFailed(spec, err);
+    const secure = spec.tls ? this.serverTls(spec) : undefined;
     connector.server =
       spec.kind === 'stomp'
-        ? await listenTcp(spec.scheme, spec.host, spec.port, accept, onError)
-        : await listenWebSocket(spec.host, spec.port, spec.connection.limits.maxFrameSize, BACKLOG_HIGH_WATER, accept, onError);
+        ? await listenTcp(spec.scheme, spec.host, spec.port, accept, onError, secure)
+        : await listenWebSocket(spec.host, spec.port, spec.connection.limits.maxFrameSize, BACKLOG_HIGH_WATER, accept, onError, secure);
     connector.address = `${spec.scheme}://${spec.host}:${connector.server.port}`;
     this.connectors.push(connector);
     this.logger.info({ uri: connector.address + spec.query }, `Listening for connections at: ${connector.address}${spec.query}`);
     this.logger.info(`Connector ${spec.scheme} started`);
+  }
+
+  /** A TLS connector's key, certificate and, with needClientAuth, the CA client certificates must chain to. */
+  private serverTls(spec: TransportConnectorSpec): TlsOptions {
+    const { key, cert, ca } = this.tlsMaterial;
+    if (!key || !cert) throw configError('CONFIG_INVALID', `${spec.text} needs sslContext.keyFile and sslContext.certFile (PEM)`);
+    if (spec.needClientAuth && !ca) throw configError('CONFIG_INVALID', `${spec.text} has needClientAuth=true: sslContext.caFile must name the CA of the client certificates`);
+    return { key, cert, ca, requestCert: spec.needClientAuth, rejectUnauthorized: spec.needClientAuth };
   }
 
   private accept(connector: RunningConnector, link: Link): void {
@@ -353,7 +380,14 @@ export class Broker implements ExtensionHost {
   private async openAdmin(uri: string): Promise<void> {
     const u = parseSimpleUri(uri);
     if (u.scheme !== 'http') throw configError('CONFIG_INVALID', `The admin endpoint must be an http:// URI, not ${uri}`);
-    this.admin = await listenAdmin(u.host || '127.0.0.1', u.port < 0 ? 8161 : u.port, {
+    const host = u.host || '127.0.0.1';
+    const { adminUser, adminPassword } = this.config;
+    if ((adminUser === null) !== (adminPassword === null)) throw configError('CONFIG_INVALID', 'Set both adminUser and adminPassword, or neither');
+    if (adminUser === null && !isLoopbackHost(host)) {
+      throw configError('CONFIG_INVALID', `The admin endpoint ${uri} is reachable from other hosts: set adminUser and adminPassword (--admin-user, AMQ_SIM_ADMIN_PASSWORD)`);
+    }
+    const credentials = adminUser !== null && adminPassword !== null ? { user: adminUser, password: adminPassword } : null;
+    this.admin = await listenAdmin(host, u.port < 0 ? 8161 : u.port, {
       status: () => this.status(),
       health: () => ({ ok: this.role !== 'stopped', role: this.role }),
       command: async (extension, action, args) => {
@@ -362,8 +396,8 @@ export class Broker implements ExtensionHost {
         if (this.role !== 'master') throw adminError(409, 'ADMIN_NOT_SERVING', this.role);
         return ext.command(action, args);
       },
-    });
-    this.logger.info({ uri, port: this.admin.port }, `Admin endpoint at http://${u.host || '127.0.0.1'}:${this.admin.port}/api/status`);
+    }, credentials);
+    this.logger.info({ uri, port: this.admin.port }, `Admin endpoint at http://${host}:${this.admin.port}/api/status`);
   }
 
   extension(name: string): BrokerExtension | undefined {
@@ -393,8 +427,9 @@ export class Broker implements ExtensionHost {
   }
 
   /** The port of the first connector of a kind, handy for tests and tools. */
-  port(kind: 'stomp' | 'ws' = 'stomp'): number {
-    const c = this.connectors.find((x) => x.spec.kind === kind);
+  /** The port of the first connector of a kind (`stomp`, `ws`) or scheme (`stomp+ssl`, `wss`). */
+  port(kind = 'stomp'): number {
+    const c = this.connectors.find((x) => x.spec.kind === kind || x.spec.scheme === kind);
     if (!c) throw configError('CONFIG_INVALID', `No ${kind} connector`);
     return c.server.port;
   }

@@ -7,8 +7,12 @@ import type { ConnectionOptions } from './stomp/connection.js';
 export interface TransportConnectorSpec {
   /** `stomp` (plain TCP) or `ws` (STOMP over WebSocket). */
   kind: 'stomp' | 'ws';
-  /** The scheme as written (`stomp`, `stomp+nio`, `ws`). */
+  /** The scheme as written (`stomp`, `stomp+nio`, `stomp+ssl`, `ws`, `wss`). */
   scheme: string;
+  /** Over TLS (`stomp+ssl`, `stomp+nio+ssl`, `wss`), with the broker's sslContext. */
+  tls: boolean;
+  /** ActiveMQ `needClientAuth`: TLS clients must present a certificate the sslContext CA signed. */
+  needClientAuth: boolean;
   host: string;
   port: number;
   /** ActiveMQ `maximumConnections` (default unlimited, as ActiveMQ's Integer.MAX_VALUE). */
@@ -19,7 +23,8 @@ export interface TransportConnectorSpec {
   query: string;
 }
 
-const SCHEMES: Record<string, 'stomp' | 'ws'> = { stomp: 'stomp', 'stomp+nio': 'stomp', 'stomp+tcp': 'stomp', ws: 'ws' };
+const SCHEMES: Record<string, 'stomp' | 'ws'> = { stomp: 'stomp', 'stomp+nio': 'stomp', 'stomp+tcp': 'stomp', 'stomp+ssl': 'stomp', 'stomp+nio+ssl': 'stomp', ws: 'ws', wss: 'ws' };
+const TLS_SCHEMES = new Set(['stomp+ssl', 'stomp+nio+ssl', 'wss']);
 const DEFAULT_PORTS: Record<'stomp' | 'ws', number> = { stomp: 61613, ws: 61614 };
 
 /** Transport connector options and their defaults (ActiveMQ's names; amq-sim's own marked). */
@@ -53,16 +58,21 @@ export const DEFAULT_CONNECTION_OPTIONS: ConnectionOptions = {
 export function parseTransportUri(text: string): TransportConnectorSpec {
   const uri = parseSimpleUri(text);
   const kind = SCHEMES[uri.scheme];
-  if (!kind) throw configError('CONFIG_URI', text, `transport scheme '${uri.scheme}' is not supported: amq-sim speaks STOMP over stomp://, stomp+nio:// and ws://`);
+  if (!kind) throw configError('CONFIG_URI', text, `transport scheme '${uri.scheme}' is not supported: amq-sim speaks STOMP over stomp://, stomp+nio://, stomp+ssl://, ws:// and wss://`);
   const o = new UriOptions(uri.params, text);
   const maxFrameSize = o.number('wireFormat.maxFrameSize', DEFAULT_PARSER_LIMITS.maxFrameSize, { min: 1024 });
   const maxDataLength = o.number('wireFormat.maxDataLength', maxFrameSize, { min: 1 });
   const defaultHeartBeatText = o.string('transport.defaultHeartBeat', TRANSPORT_DEFAULTS.defaultHeartBeat);
   const defaultHeartBeat = parseHeartBeat(defaultHeartBeatText);
   if (!defaultHeartBeat) throw configError('CONFIG_URI_OPTION', 'transport.defaultHeartBeat', defaultHeartBeatText, text, 'expected cx,cy');
+  const tls = TLS_SCHEMES.has(uri.scheme);
+  const needClientAuth = o.boolean('needClientAuth', false);
+  if (needClientAuth && !tls) throw configError('CONFIG_URI_OPTION', 'needClientAuth', 'true', text, 'only a TLS connector (stomp+ssl://, wss://) asks for client certificates');
   const spec: TransportConnectorSpec = {
     kind,
     scheme: uri.scheme,
+    tls,
+    needClientAuth,
     host: uri.host || '0.0.0.0',
     port: uri.port >= 0 ? uri.port : DEFAULT_PORTS[kind],
     maximumConnections: o.number('maximumConnections', TRANSPORT_DEFAULTS.maximumConnections, { min: 1 }),

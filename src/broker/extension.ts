@@ -1,3 +1,4 @@
+import type { TlsMaterial } from '../transport/tls.js';
 import type { Logger } from '../config/logger.js';
 import type { Advisories } from './advisories.js';
 import type { MessageRouter } from './core/router.js';
@@ -27,6 +28,10 @@ export interface ExtensionHost {
   /** Its first transport connector's address. */
   readonly brokerURL: string;
   readonly logger: Logger;
+  /** The secret this broker's bridges present when they have no user name and password of their own (bridgeAuthentication.secret). */
+  readonly bridgeSecret: string | null;
+  /** The sslContext's key, certificate and CA: bridges dial stomp+ssl:// and wss:// with them. */
+  readonly tlsMaterial: TlsMaterial;
   /** The dispatch core: destinations, consumers, sending. */
   readonly router: MessageRouter;
   readonly advisories: Advisories;
@@ -47,4 +52,4 @@ export { compileSelector } from './core/selector.js';
 export type { TopicSubscription } from './core/topic.js';
 export { matchesWildcard } from './core/wildcard.js';
 export { forwardFrameHead } from './stomp/message-frame.js';
-export type { PeerConnection, PeerConsumer, PeerMessage, PeerProtocol, PeerSession } from './stomp/peer.js';
+export { BRIDGE_SECRET_HEADER, type PeerConnection, type PeerConsumer, type PeerMessage, type PeerProtocol, type PeerSession } from './stomp/peer.js';

@@ -9,13 +9,34 @@ export interface AdminArgs {
 }
 
 export function adminOption<T>(y: Argv<T>): Argv<T & AdminArgs> {
-  return y.option('admin', { type: 'string', default: 'http://127.0.0.1:8161', describe: "The broker's admin endpoint (amq-sim broker --admin ...)" }) as unknown as Argv<T & AdminArgs>;
+  return y.option('admin', {
+    type: 'string',
+    default: 'http://127.0.0.1:8161',
+    describe: "The broker's admin endpoint (amq-sim broker --admin ...); credentials as http://user:password@host:port, or from AMQ_SIM_ADMIN_USER and AMQ_SIM_ADMIN_PASSWORD",
+  }) as unknown as Argv<T & AdminArgs>;
 }
 
-async function call(url: string, init?: RequestInit): Promise<unknown> {
+/** `http://user:pw@host:port` + `/api/status` → the URL without credentials, and the HTTP Basic header they make (else the environment's). */
+function request(admin: string, path: string): { url: string; headers: Record<string, string> } {
+  let u: URL;
+  try {
+    u = new URL(admin);
+  } catch {
+    throw adminError(400, 'ADMIN_BAD_REQUEST', `not an admin endpoint URL: ${admin}`);
+  }
+  const user = u.username ? decodeURIComponent(u.username) : process.env.AMQ_SIM_ADMIN_USER;
+  const password = u.username ? decodeURIComponent(u.password) : process.env.AMQ_SIM_ADMIN_PASSWORD;
+  u.username = '';
+  u.password = '';
+  const headers: Record<string, string> = user ? { authorization: `Basic ${Buffer.from(`${user}:${password ?? ''}`).toString('base64')}` } : {};
+  return { url: `${u.origin}${u.pathname.replace(/\/$/, '')}${path}`, headers };
+}
+
+async function call(admin: string, path: string, init: RequestInit = {}): Promise<unknown> {
+  const { url, headers } = request(admin, path);
   let res: Response;
   try {
-    res = await fetch(url, init);
+    res = await fetch(url, { ...init, headers: { ...headers, ...(init.headers as Record<string, string>) } });
   } catch (err) {
     const cause = (err as Error & { cause?: NodeJS.ErrnoException }).cause;
     const reason = cause?.message ?? (err as Error).message;
@@ -33,7 +54,7 @@ async function call(url: string, init?: RequestInit): Promise<unknown> {
 
 /** `amq-sim status`: the broker's role, connectors, destinations and bridges. */
 export async function runStatus(args: AdminArgs): Promise<void> {
-  const s = (await call(`${args.admin}/api/status`)) as Record<string, unknown> & {
+  const s = (await call(args.admin, '/api/status')) as Record<string, unknown> & {
     queues: Array<{ name: string; pending: number; inStore: number; consumers: number; enqueued: number; dequeued: number }>;
     usage: Record<'memory' | 'store' | 'temp', { used: number; limit: number; percent: number }>;
     network?: NetworkStatus;
@@ -88,7 +109,7 @@ export async function runBridgeFault(args: BridgeArgs): Promise<void> {
   const body: Record<string, string> = {};
   if (args.bridge) body.bridge = args.bridge;
   if (args.ms !== undefined) body.ms = String(args.ms);
-  const result = (await call(`${args.admin}/api/network/${args.action}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })) as { results: string[] };
+  const result = (await call(args.admin, `/api/network/${args.action}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })) as { results: string[] };
   process.stdout.write(result.results.join('\n') + '\n');
 }
 

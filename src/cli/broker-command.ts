@@ -19,6 +19,7 @@ export interface BrokerArgs {
   'lock-poll'?: number;
   network?: string[];
   admin?: string;
+  'admin-user'?: string;
   'fail-if-locked'?: boolean;
   'memory-limit'?: number;
   'store-limit'?: number;
@@ -56,7 +57,8 @@ export function brokerOptions(y: Argv): Argv<BrokerArgs> {
         "Network connector URI, repeatable (ActiveMQ's forms and options): 'static:(stomp://hub:61611)?duplex=true&networkTTL=2', 'masterslave:(stomp://a:61611,stomp://b:61611)', 'static:(failover:(stomp://a:61611,stomp://b:61611))'",
     })
     .option('admin', { type: 'string', describe: 'Admin endpoint for `amq-sim status` and `amq-sim bridge`, e.g. http://127.0.0.1:8161 [default: none]' })
-    .option('config', { type: 'string', describe: 'JSON or YAML file with broker settings; flags override it' })
+    .option('admin-user', { type: 'string', describe: 'User name the admin endpoint asks for (HTTP Basic), its password from AMQ_SIM_ADMIN_PASSWORD; required when --admin is not on loopback [default: none, or AMQ_SIM_ADMIN_USER]' })
+    .option('config', { type: 'string', describe: 'JSON or YAML file with broker settings; the environment (AMQ_SIM_ADMIN_USER, AMQ_SIM_ADMIN_PASSWORD, AMQ_SIM_BRIDGE_SECRET) overrides it, flags override both' })
     .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log level' })
     .option('log-format', { choices: ['json', 'pretty'] as const, describe: 'Log format [default: pretty on a terminal, json otherwise]' }) as unknown as Argv<BrokerArgs>;
 }
@@ -65,6 +67,7 @@ export function brokerOptions(y: Argv): Argv<BrokerArgs> {
 function configFromArgs(args: BrokerArgs): PartialBrokerConfig[] {
   const layers: PartialBrokerConfig[] = [];
   if (args.config) layers.push(readConfigFile(args.config) as PartialBrokerConfig);
+  layers.push(environmentLayer(process.env));
   const flags: PartialBrokerConfig = {};
   if (args.name !== undefined) flags.brokerName = args.name;
   if (args.stomp !== undefined) flags.transportConnectors = args.stomp;
@@ -85,8 +88,18 @@ function configFromArgs(args: BrokerArgs): PartialBrokerConfig[] {
   if (Object.keys(usage).length > 0) flags.systemUsage = usage;
   if (args.network !== undefined) flags.networkConnectors = args.network;
   if (args.admin !== undefined) flags.admin = args.admin;
+  if (args['admin-user'] !== undefined) flags.adminUser = args['admin-user'];
   layers.push(flags);
   return layers;
+}
+
+/** Secrets are best not on a command line, where `ps` shows them: these come from the environment. */
+function environmentLayer(env: NodeJS.ProcessEnv): PartialBrokerConfig {
+  const layer: PartialBrokerConfig = {};
+  if (env.AMQ_SIM_ADMIN_USER) layer.adminUser = env.AMQ_SIM_ADMIN_USER;
+  if (env.AMQ_SIM_ADMIN_PASSWORD) layer.adminPassword = env.AMQ_SIM_ADMIN_PASSWORD;
+  if (env.AMQ_SIM_BRIDGE_SECRET) layer.bridgeAuthentication = { secret: env.AMQ_SIM_BRIDGE_SECRET };
+  return layer;
 }
 
 /** How long a signalled broker may take to stop before the process exits anyway. */

@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { type ClientOptions, StompClient } from '../client/index.js';
 import { numberOption } from './options.js';
+import { readTlsFiles } from '../transport/tls.js';
 
 export interface ClientArgs {
   url: string;
@@ -9,6 +10,9 @@ export interface ClientArgs {
   'transaction-batch-size': number;
   user?: string;
   password?: string;
+  ca?: string;
+  cert?: string;
+  key?: string;
 }
 
 /** Options `produce` and `consume` share, with ActiveMQ's producer/consumer tools' names as aliases. */
@@ -24,7 +28,10 @@ export function clientOptions<T>(y: Argv<T>, countDescription: string): Argv<T &
     .option('count', numberOption('count', countDescription, { alias: 'message-count', default: 1000, min: 0, integer: true }))
     .option('transaction-batch-size', numberOption('transaction-batch-size', 'Messages per transaction (BEGIN … COMMIT); 0: no transactions', { default: 0, min: 0, integer: true }))
     .option('user', { type: 'string', describe: 'login header' })
-    .option('password', { type: 'string', describe: 'passcode header' }) as unknown as Argv<T & ClientArgs>;
+    .option('password', { type: 'string', describe: 'passcode header' })
+    .option('ca', { type: 'string', describe: 'For stomp+ssl:// and wss://: PEM file of the CA that signed the broker\'s certificate [default: the system\'s CAs]' })
+    .option('cert', { type: 'string', describe: 'PEM client certificate, for a connector with needClientAuth=true' })
+    .option('key', { type: 'string', describe: 'PEM private key of --cert' }) as unknown as Argv<T & ClientArgs>;
 }
 
 /** `queue://A` → `/queue/A`, as ActiveMQ's tools name destinations; STOMP names pass through. */
@@ -40,6 +47,7 @@ export async function connectClient(args: ClientArgs, extraHeaders: Record<strin
   if (args.password !== undefined) connectHeaders.passcode = args.password;
   const options: ClientOptions = {
     connectHeaders,
+    tls: readTlsFiles({ caFile: args.ca ?? null, certFile: args.cert ?? null, keyFile: args.key ?? null }, 'option'),
     heartBeat: [5000, 5000],
     onEvent: (event, detail) => {
       if (event === 'connected') process.stderr.write(`Connected to ${String(detail.address)}\n`);

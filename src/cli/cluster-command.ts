@@ -1,8 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
-import { DEFAULT_BROKER_CONFIG } from '../config/broker-config.js';
+import { DEFAULT_BROKER_CONFIG, type PartialBrokerConfig } from '../config/broker-config.js';
+import { type ClusterSecurity, clusterSecurity, withNetworkOptions } from './cluster-security.js';
 import { ConfigError, configError } from '../errors.js';
 import { numberOption, portOption, withDefault } from './options.js';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from '../config/logger.js';
@@ -19,6 +20,9 @@ export interface ClusterArgs {
   host: string;
   data?: string;
   'lock-poll'?: number;
+  config?: string;
+  secure?: boolean;
+  tls?: boolean;
   'log-level': LogLevel;
   'log-format'?: LogFormat;
 }
@@ -31,11 +35,15 @@ export function clusterOptions(y: Argv): Argv<ClusterArgs> {
     .option('host', { type: 'string', default: '127.0.0.1', describe: 'Interface the brokers listen on' })
     .option('data', { type: 'string', describe: 'Directory for the brokers\' stores and generated configs [default: ./amq-sim-data/<topology>]' })
     .option('lock-poll', numberOption('lock-poll', withDefault('How often slaves try the store lock, ms (ActiveMQ lockAcquireSleepInterval)', DEFAULT_BROKER_CONFIG.locker.lockAcquireSleepInterval), { min: 100, integer: true }))
+    .option('config', { type: 'string', describe: 'JSON or YAML file of broker settings for every broker (users, authorization, sslContext…); a topology file\'s own settings win' })
+    .option('secure', { type: 'boolean', default: false, describe: 'Users admin and bridge with generated passwords (printed at start): clients and admin endpoints log in, bridges authenticate as bridge. Without it bridges present a secret made for the cluster' })
+    .option('tls', { type: 'boolean', default: false, describe: 'Brokers listen on stomp+ssl:// and bridges dial it; --config must give sslContext (keyFile, certFile, caFile)' })
     .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log level of every broker' })
     .option('log-format', { choices: ['json', 'pretty'] as const, describe: 'Log format: pretty ([broker] prefix before each line) or json (each line as the broker wrote it, with its "broker" field) [default: pretty]' })
     .example('$0 cluster network', 'Network of brokers: the hub broker1 (producers) and the edges broker2, broker3 (consumers) on 61611-61613')
     .example('$0 cluster master-slave --lock-poll 1000', 'Two brokers on one store; kill -9 the master and watch broker2 take over')
-    .example('$0 cluster ./my-topology.yml --base-port 62000', 'Any layout from a file') as unknown as Argv<ClusterArgs>;
+    .example('$0 cluster ./my-topology.yml --base-port 62000', 'Any layout from a file')
+    .example('$0 cluster network --secure --tls --config tls.yml', 'The network of brokers with users, bridge credentials and TLS') as unknown as Argv<ClusterArgs>;
 }
 
 function loadTopology(nameOrFile: string): Topology {
@@ -86,11 +94,11 @@ async function checkPorts(plans: BrokerPlan[], host: string): Promise<void> {
 
 
 /** The endpoint table printed at start: where each broker listens and what it is. */
-function endpointTable(topology: Topology, plans: BrokerPlan[], pids: Record<string, number | undefined>): string {
+function endpointTable(topology: Topology, plans: BrokerPlan[], pids: Record<string, number | undefined>, security: ClusterSecurity): string {
   const rows = [['broker', 'pid', 'STOMP', 'admin', 'store', 'role']];
   for (const p of plans) {
     const role = p.sharesStoreWith.length > 0 ? `master/slave with ${p.sharesStoreWith.join(', ')}` : p.config.networkConnectors?.length ? `network → ${p.config.networkConnectors.join(' ')}` : 'broker';
-    rows.push([p.name, String(pids[p.name] ?? '-'), p.stompUrl, p.adminUrl, p.storeDir ?? '(memory)', role]);
+    rows.push([p.name, String(pids[p.name] ?? '-'), p.stompUrl, p.adminUrl.replace('://', `://${security.adminUserInfo}`), p.storeDir ?? '(memory)', role]);
   }
   const lines = [`Cluster '${topology.name}'${topology.description ? `: ${topology.description}` : ''}`, '', textTable(rows)];
   const groups = new Map<string, BrokerPlan[]>();
@@ -98,6 +106,7 @@ function endpointTable(topology: Topology, plans: BrokerPlan[], pids: Record<str
   for (const group of groups.values()) {
     lines.push('', `Clients of ${group.map((p) => p.name).join(' / ')}: failover:(${group.map((p) => p.stompUrl).join(',')})`);
   }
+  if (security.credentials.length > 0) lines.push('', ...security.credentials);
   lines.push('', 'Ctrl-C stops every broker. Status: amq-sim status --admin <admin URL>', '');
   return lines.join('\n');
 }
@@ -107,9 +116,21 @@ export async function runCluster(args: ClusterArgs): Promise<void> {
   let topology: Topology;
   let plans: BrokerPlan[];
   const dataDir = resolve(args.data ?? join('amq-sim-data', topologyName(args.topology)));
+  let security: ClusterSecurity;
   try {
     topology = loadTopology(args.topology);
-    plans = planCluster(topology, { basePort: args['base-port'], adminBasePort: args['admin-base-port'], host: args.host, dataDir, lockPoll: args['lock-poll'] });
+    security = clusterSecurity(args.config ? (readConfigFile(args.config) as PartialBrokerConfig) : {}, args.secure === true);
+    if (args.tls && !security.shared.sslContext?.certFile) throw configError('CONFIG_INVALID', '--tls needs sslContext (keyFile, certFile, caFile) in the --config file');
+    plans = planCluster(topology, {
+      basePort: args['base-port'],
+      adminBasePort: args['admin-base-port'],
+      host: args.host,
+      dataDir,
+      lockPoll: args['lock-poll'],
+      shared: security.shared,
+      networkQuery: (uri) => withNetworkOptions(uri, security.networkOptions),
+      tls: args.tls === true,
+    });
     checkNetworkUris(plans);
     await checkPorts(plans, args.host);
   } catch (err) {
@@ -119,7 +140,9 @@ export async function runCluster(args: ClusterArgs): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
   const brokers = plans.map((p) => {
     const configFile = join(dataDir, `${p.name}.config.json`);
-    writeFileSync(configFile, JSON.stringify(p.config, null, 2) + '\n');
+    // It holds the cluster's secrets: for its owner's eyes only.
+    writeFileSync(configFile, JSON.stringify(p.config, null, 2) + '\n', { mode: 0o600 });
+    chmodSync(configFile, 0o600);
     return { name: p.name, configFile };
   });
   const logFormat = args['log-format'] ?? 'pretty';
@@ -142,7 +165,7 @@ export async function runCluster(args: ClusterArgs): Promise<void> {
   }
   if (stopping) return;
   // With JSON log lines on stdout the table goes to stderr, so it never breaks a log parser.
-  (logFormat === 'json' ? process.stderr : out).write('\n' + endpointTable(topology, plans, supervisor.pids) + '\n');
+  (logFormat === 'json' ? process.stderr : out).write('\n' + endpointTable(topology, plans, supervisor.pids, security) + '\n');
   await supervisor.allExited();
   if (!stopping) {
     process.stderr.write('amq-sim cluster: every broker has exited\n');

@@ -6,6 +6,7 @@ import { adminOption, runBridgeFault, runStatus } from './admin-commands.js';
 import { brokerOptions, runBroker } from './broker-command.js';
 import { clusterOptions, runCluster } from './cluster-command.js';
 import { consumeOptions, runConsume } from './consume-command.js';
+import { runHashPassword } from './hash-password-command.js';
 import { produceOptions, runProduce } from './produce-command.js';
 
 export async function main(argv: string[] = hideBin(process.argv)): Promise<void> {
@@ -17,6 +18,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     .command('cluster <topology>', "Run a topology (master-slave, network, combined, or a file) with each broker in its own process", clusterOptions, (args) => runCluster(args))
     .command('produce', 'Send messages (like ActiveMQ\'s `activemq producer`)', produceOptions, (args) => runProduce(args))
     .command('consume', 'Receive messages (like ActiveMQ\'s `activemq consumer`)', consumeOptions, (args) => runConsume(args))
+    .command('hash-password', 'Hash a password read from standard input, for the config file, users.properties or AMQ_SIM_ADMIN_PASSWORD', {}, () => runHashPassword())
     .command('status', "Show a running broker's role, destinations and network bridges", (y) => adminOption(y).option('json', { type: 'boolean', describe: 'Print the raw JSON' }), (args) => runStatus(args))
     .command(
       'bridge <action>',

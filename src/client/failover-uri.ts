@@ -3,6 +3,8 @@ import { configError } from '../errors.js';
 
 export interface BrokerAddress {
   scheme: 'stomp' | 'ws';
+  /** Over TLS: stomp+ssl:// (ssl://) or wss://. */
+  tls: boolean;
   host: string;
   port: number;
   /** `ws://host:port/path` for WebSocket endpoints. */
@@ -37,15 +39,18 @@ export const DEFAULT_FAILOVER: Readonly<FailoverOptions> = {
   startupMaxReconnectAttempts: -1,
 };
 
-const CLIENT_SCHEMES: Record<string, 'stomp' | 'ws'> = { stomp: 'stomp', 'stomp+nio': 'stomp', tcp: 'stomp', ws: 'ws' };
+const CLIENT_SCHEMES: Record<string, 'stomp' | 'ws'> = { stomp: 'stomp', 'stomp+nio': 'stomp', tcp: 'stomp', ws: 'ws', 'stomp+ssl': 'stomp', 'stomp+nio+ssl': 'stomp', ssl: 'stomp', wss: 'ws' };
+const TLS_SCHEMES = new Set(['stomp+ssl', 'stomp+nio+ssl', 'ssl', 'wss']);
 
 export function parseBrokerAddress(text: string): BrokerAddress {
   const uri = parseSimpleUri(text);
   const scheme = CLIENT_SCHEMES[uri.scheme];
-  if (!scheme) throw configError('CONFIG_URI', text, `unsupported scheme '${uri.scheme}': use stomp://host:port or ws://host:port`);
+  if (!scheme) throw configError('CONFIG_URI', text, `unsupported scheme '${uri.scheme}': use stomp://host:port, stomp+ssl://host:port, ws://host:port or wss://host:port`);
+  const tls = TLS_SCHEMES.has(uri.scheme);
   const host = uri.host === '' || uri.host === '0.0.0.0' ? '127.0.0.1' : uri.host;
   const port = uri.port >= 0 ? uri.port : scheme === 'ws' ? 61614 : 61613;
-  return { scheme, host, port, url: `${scheme === 'ws' ? 'ws' : 'stomp'}://${host}:${port}${uri.path}` };
+  const shown = scheme === 'ws' ? (tls ? 'wss' : 'ws') : tls ? 'stomp+ssl' : 'stomp';
+  return { scheme, tls, host, port, url: `${shown}://${host}:${port}${uri.path}` };
 }
 
 /** `stomp://h:p`, or `failover:(stomp://a:1,stomp://b:2)?randomize=false&...`. */

@@ -4,6 +4,7 @@ import { HeartBeats } from '../transport/heart-beat.js';
 import { BACKLOG_HIGH_WATER, type Link } from '../transport/link.js';
 import { dialTcp } from '../transport/tcp.js';
 import { dialWebSocket } from '../transport/websocket.js';
+import type { TlsMaterial } from '../transport/tls.js';
 import type { BrokerAddress } from './failover-uri.js';
 
 export interface SessionOptions {
@@ -16,6 +17,8 @@ export interface SessionOptions {
   connectTimeout?: number;
   /** Multiplier on the broker's heart-beat interval before the link is declared dead (default 2). */
   heartBeatGrace?: number;
+  /** For stomp+ssl:// and wss:// addresses: the CA to trust (else the system's), and a client certificate and key when the broker asks for one. */
+  tls?: TlsMaterial;
 }
 
 const DEFAULT_CONNECT_TIMEOUT = 10_000;
@@ -113,7 +116,8 @@ export class Session {
         'heart-beat': `${hb[0]},${hb[1]}`,
         ...options.connectHeaders,
       });
-      const dial = this.address.scheme === 'ws' ? dialWebSocket(this.address.url, BACKLOG_HIGH_WATER) : dialTcp(this.address.host, this.address.port);
+      const secure = this.address.tls ? (options.tls ?? {}) : undefined;
+      const dial = this.address.scheme === 'ws' ? dialWebSocket(this.address.url, BACKLOG_HIGH_WATER, secure) : dialTcp(this.address.host, this.address.port, secure);
       dial.then(
         (link) => {
           if (settled) return link.destroy();

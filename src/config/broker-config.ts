@@ -2,6 +2,7 @@ import { configError } from '../errors.js';
 import { SYNC_STRATEGIES, type SyncStrategy } from '../store/sync-policy.js';
 import { checkShape, type Shape, type ShapeErrors } from './shape.js';
 import { DEFAULT_POLICY, type DestinationPolicy, type PolicyEntry } from './policy.js';
+import { type BridgeAuthentication, DEFAULT_BRIDGE_AUTHENTICATION, NO_TLS_FILES, type PluginsConfig, type TlsFiles } from './security.js';
 import { parseSize } from './size.js';
 
 /** Everything a broker is started with. CLI flags and config files both end up here. */
@@ -18,12 +19,21 @@ export interface BrokerConfig {
   /** Per-destination settings (ActiveMQ `<destinationPolicy><policyMap><policyEntries>`). */
   policyEntries: PolicyEntry[];
   systemUsage: SystemUsageConfig;
+  /** ActiveMQ's `<plugins>`: authentication and authorization (docs/SECURITY.md). */
+  plugins: PluginsConfig;
+  /** Who may act as another broker's network bridge. */
+  bridgeAuthentication: BridgeAuthentication;
+  /** ActiveMQ `<sslContext>`, as PEM files: what TLS connectors serve with and network connectors dial with. */
+  sslContext: TlsFiles;
   /** Directory of the temp store, where non-persistent messages spill (ActiveMQ `tmp_storage`); default: `tmp_storage` in the store directory. */
   tempDirectory: string | null;
   /** Network connector URIs (ActiveMQ `networkConnectors`), e.g. `static:(stomp://hub:61616)?duplex=true`. */
   networkConnectors: string[];
   /** Admin endpoint, e.g. `http://127.0.0.1:8161`; null for none. */
   admin: string | null;
+  /** HTTP Basic credentials for the admin endpoint's `/api/*`; required when it listens beyond loopback. The password may be hashed. */
+  adminUser: string | null;
+  adminPassword: string | null;
 }
 
 /** ActiveMQ's shared-file locker settings (`<kahaDB><locker><shared-file-locker .../>`), and amq-sim's fencing. */
@@ -70,7 +80,7 @@ export interface StoreConfig {
 
 export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = {
   brokerName: 'localhost',
-  transportConnectors: ['stomp://0.0.0.0:61613', 'ws://0.0.0.0:61614'],
+  transportConnectors: ['stomp://127.0.0.1:61613', 'ws://127.0.0.1:61614'],
   persistent: true,
   store: {
     directory: './kahadb',
@@ -99,8 +109,13 @@ export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = {
     sendFailIfNoSpaceAfterTimeout: 0,
   },
   tempDirectory: null,
+  plugins: {},
+  bridgeAuthentication: DEFAULT_BRIDGE_AUTHENTICATION,
+  sslContext: NO_TLS_FILES,
   networkConnectors: [],
   admin: null,
+  adminUser: null,
+  adminPassword: null,
 };
 
 const POLICY_SHAPE: Shape = {
@@ -131,6 +146,15 @@ const POLICY_ENTRY_SHAPE: Shape = {
   producerFlowControl: 'boolean',
   maxPageSize: 'number',
   cursorMemoryHighWaterMark: 'number',
+};
+
+const ANONYMOUS_SHAPE: Shape = { anonymousAccessAllowed: 'boolean', anonymousUser: 'string', anonymousGroup: 'string' };
+const RIGHTS_SHAPE: Shape = { read: 'string', write: 'string', admin: 'string' };
+
+const PLUGINS_SHAPE: Shape = {
+  simpleAuthenticationPlugin: { ...ANONYMOUS_SHAPE, users: [{ username: 'string', password: 'string', groups: 'string' }] },
+  jaasAuthenticationPlugin: { ...ANONYMOUS_SHAPE, users: 'string', groups: 'string' },
+  authorizationPlugin: { entries: [{ queue: 'string', topic: 'string', ...RIGHTS_SHAPE }], tempDestinationAuthorizationEntry: RIGHTS_SHAPE },
 };
 
 const BROKER_SHAPE: Shape = {
@@ -164,8 +188,13 @@ const BROKER_SHAPE: Shape = {
     sendFailIfNoSpaceAfterTimeout: 'number',
   },
   tempDirectory: 'string|null',
+  plugins: PLUGINS_SHAPE,
+  bridgeAuthentication: { groups: 'string', secret: 'string|null' },
+  sslContext: { keyFile: 'string|null', certFile: 'string|null', caFile: 'string|null' },
   networkConnectors: 'string[]',
   admin: 'string|null',
+  adminUser: 'string|null',
+  adminPassword: 'string|null',
 };
 
 const CONFIG_ERRORS: ShapeErrors = {

@@ -117,6 +117,12 @@ export interface PlanOptions {
   dataDir: string;
   /** Slave poll interval (ActiveMQ lockAcquireSleepInterval), when the user sets one. */
   lockPoll?: number;
+  /** Settings for every broker, under each broker's own (`amq-sim cluster --config`, `--secure`). */
+  shared?: PartialBrokerConfig;
+  /** Added to every network connector URI's query (a bridge user's credentials). */
+  networkQuery?: (uri: string) => string;
+  /** Brokers listen on stomp+ssl:// (with the shared sslContext) and bridges dial it. */
+  tls?: boolean;
 }
 
 export interface BrokerPlan {
@@ -137,16 +143,19 @@ export function planCluster(topology: Topology, o: PlanOptions): BrokerPlan[] {
     if (base + n - 1 > 65_535) throw configError('CONFIG_INVALID', `${option} ${base} leaves no room for ${n} brokers: ports end at 65535`);
   }
   const connectHost = o.host === '0.0.0.0' ? '127.0.0.1' : o.host;
-  const address = new Map(topology.brokers.map((b, i) => [b.name, `stomp://${connectHost}:${o.basePort + i}`]));
+  const scheme = o.tls ? 'stomp+ssl' : 'stomp';
+  const address = new Map(topology.brokers.map((b, i) => [b.name, `${scheme}://${connectHost}:${o.basePort + i}`]));
+  const networkUri = o.networkQuery ?? ((uri: string) => uri);
   return topology.brokers.map((b, i) => {
     const storeName = b.store ?? b.name;
     const persistent = b.config?.persistent ?? true;
     const storeDir = persistent ? join(o.dataDir, storeName) : null;
     const config: PartialBrokerConfig = {
+      ...o.shared,
       ...b.config,
       brokerName: b.name,
-      transportConnectors: [`stomp://${o.host}:${o.basePort + i}`],
-      networkConnectors: (b.network ?? []).map((uri) => uri.replace(PLACEHOLDER, (_, ref: string) => address.get(ref)!)),
+      transportConnectors: [`${scheme}://${o.host}:${o.basePort + i}`],
+      networkConnectors: (b.network ?? []).map((uri) => networkUri(uri.replace(PLACEHOLDER, (_, ref: string) => address.get(ref)!))),
       admin: `http://${o.host}:${o.adminBasePort + i}`,
       store: { ...b.config?.store, directory: storeDir ?? join(o.dataDir, storeName) },
     };

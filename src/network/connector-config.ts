@@ -44,6 +44,9 @@ export interface NetworkOptions {
   bridgeHeartBeat: number;
   /** amq-sim: a forwarded message or a bridge request unanswered for this long means the bridge is stalled (ms; 0 = never). */
   progressTimeout: number;
+  /** ActiveMQ's networkConnector userName / password: what the bridge authenticates as on the remote broker. */
+  userName: string | null;
+  password: string | null;
 }
 
 export interface NetworkConnectorSpec {
@@ -151,6 +154,8 @@ export function parseNetworkUri(text: string, overrides: Record<string, string> 
     replayDelay: o.number('replayDelay', d.replayDelay, { min: 0 }),
     bridgeHeartBeat: o.number('bridgeHeartBeat', d.bridgeHeartBeat, { min: 0 }),
     progressTimeout: o.number('progressTimeout', d.progressTimeout, { min: 0 }),
+    userName: o.string('userName', '') || null,
+    password: o.string('password', '') || null,
   };
   o.accept(...ACCEPTED_NETWORK_OPTIONS);
   o.assertAllUsed();
@@ -168,7 +173,8 @@ export function parseNetworkUri(text: string, overrides: Record<string, string> 
 export function networkProperties(o: NetworkOptions): string {
   const list = (ds: Destination[]) => ds.map((d) => d.key).join(',');
   const entries: Array<[string, unknown]> = [
-    ...Object.entries(o).filter(([, v]) => !Array.isArray(v)),
+    // The password never leaves the broker (advisories, status).
+    ...Object.entries(o).filter(([k, v]) => !Array.isArray(v) && k !== 'password'),
     ['dynamicallyIncludedDestinations', list(o.dynamicallyIncludedDestinations)],
     ['excludedDestinations', list(o.excludedDestinations)],
     ['staticallyIncludedDestinations', list(o.staticallyIncludedDestinations)],

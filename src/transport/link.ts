@@ -30,5 +30,16 @@ export interface Link {
   destroy(): void;
 }
 
+/** Whether a link's remote address (`tcp://127.0.0.1:5000`, `ws://[::1]:5000`, `memory://…`) is this host. */
+export function isLoopback(remoteAddress: string): boolean {
+  if (remoteAddress.startsWith('memory:')) return true;
+  return isLoopbackHost(/^\w+:\/\/\[?([^\]]*?)\]?:\d+$/.exec(remoteAddress)?.[1] ?? '');
+}
+
+/** Whether a host name or address (`127.0.0.1`, `::1`, `localhost`) can be reached only from this host. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^(::ffff:)?127\./.test(host);
+}
+
 /** Backlog above which a connection stops taking new messages until it drains. */
 export const BACKLOG_HIGH_WATER = 512 * 1024;

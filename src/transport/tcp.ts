@@ -1,6 +1,8 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import { FRAME_END } from '../stomp/index.js';
 import type { Link, LinkHandlers } from './link.js';
+import type { TlsMaterial } from './tls.js';
 
 /** How long an ended socket may wait for its peer to close before it is destroyed. */
 const END_TIMEOUT_MS = 2000;
@@ -115,32 +117,40 @@ export interface ListeningServer {
   close(): Promise<void>;
 }
 
-/** Opens a TCP connection to a broker (the client side of a TcpLink). */
-export function dialTcp(host: string, port: number): Promise<TcpLink> {
+/** How long a TLS client may take over its handshake before the socket is dropped. */
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** Opens a TCP connection to a broker (the client side of a TcpLink); over TLS when `secure` is given. */
+export function dialTcp(host: string, port: number, secure?: TlsMaterial): Promise<TcpLink> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port, noDelay: true });
-    socket.once('connect', () => {
+    const socket = secure ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ...secure }) : net.connect({ host, port });
+    socket.setNoDelay(true);
+    socket.once(secure ? 'secureConnect' : 'connect', () => {
       socket.off('error', reject);
-      resolve(new TcpLink('stomp', socket));
+      resolve(new TcpLink(secure ? 'stomp+ssl' : 'stomp', socket));
     });
     socket.once('error', reject);
   });
 }
 
-/** Listens for TCP connections; each becomes a TcpLink handed to `accept`. */
+/** Listens for TCP connections, over TLS when `secure` is given; each becomes a TcpLink handed to `accept`. */
 export async function listenTcp(
   scheme: string,
   host: string,
   port: number,
   accept: (link: Link) => void,
   onError: (err: NodeJS.ErrnoException) => void,
+  secure?: tls.TlsOptions,
 ): Promise<ListeningServer> {
   const sockets = new Set<net.Socket>();
-  const server = net.createServer({ noDelay: true }, (socket) => {
+  const onSocket = (socket: net.Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     accept(new TcpLink(scheme, socket));
-  });
+  };
+  const server = secure ? tls.createServer({ ...secure, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, onSocket) : net.createServer({ noDelay: true }, onSocket);
+  // A client that fails its handshake (no certificate, an unknown CA) is dropped; the server goes on.
+  server.on('tlsClientError', () => {});
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port }, () => {

@@ -1,8 +1,13 @@
 import { isUtf8 } from 'node:buffer';
+import { createServer as createHttpServer } from 'node:http';
+import https from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { TlsOptions } from 'node:tls';
 import { WebSocket, WebSocketServer } from 'ws';
 import { withHeadAndBody } from '../stomp/index.js';
 import type { Link, LinkHandlers } from './link.js';
 import type { ListeningServer } from './tcp.js';
+import type { TlsMaterial } from './tls.js';
 
 /** Subprotocols in order of preference (ActiveMQ offers the same). */
 const STOMP_SUBPROTOCOLS = ['v12.stomp', 'v11.stomp', 'v10.stomp', 'stomp'];
@@ -73,10 +78,10 @@ export class WebSocketLink implements Link {
   }
 }
 
-/** Opens a STOMP-over-WebSocket connection to a broker (the client side of a WebSocketLink). */
-export function dialWebSocket(url: string, highWater: number): Promise<WebSocketLink> {
+/** Opens a STOMP-over-WebSocket connection to a broker (the client side of a WebSocketLink); `secure` for wss://. */
+export function dialWebSocket(url: string, highWater: number, secure?: TlsMaterial): Promise<WebSocketLink> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, STOMP_SUBPROTOCOLS);
+    const ws = new WebSocket(url, STOMP_SUBPROTOCOLS, secure ?? {});
     ws.binaryType = 'nodebuffer';
     ws.once('open', () => {
       ws.off('error', reject);
@@ -86,6 +91,7 @@ export function dialWebSocket(url: string, highWater: number): Promise<WebSocket
   });
 }
 
+/** Listens for STOMP over WebSocket, over TLS (wss://) when `secure` is given. */
 export async function listenWebSocket(
   host: string,
   port: number,
@@ -93,33 +99,41 @@ export async function listenWebSocket(
   highWater: number,
   accept: (link: Link) => void,
   onError: (err: NodeJS.ErrnoException) => void,
+  secure?: TlsOptions,
 ): Promise<ListeningServer> {
+  const http = secure ? https.createServer({ ...secure, handshakeTimeout: 10_000 }) : createHttpServer();
+  http.on('tlsClientError', () => {});
+  http.on('request', (_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
+    res.end('This is a STOMP over WebSocket endpoint: upgrade required\n');
+  });
   const server = new WebSocketServer({
-    host,
-    port,
+    server: http,
     maxPayload,
     perMessageDeflate: false,
     handleProtocols: (offered) => STOMP_SUBPROTOCOLS.find((p) => offered.has(p)) ?? false,
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.once('listening', () => {
-      server.off('error', reject);
+    http.once('error', reject);
+    http.listen({ host, port }, () => {
+      http.off('error', reject);
       resolve();
     });
   });
-  server.on('error', onError);
+  http.on('error', onError);
+  const scheme = secure ? 'wss' : 'ws';
   server.on('connection', (ws, req) => {
-    (req.socket as import('node:net').Socket).setNoDelay(true);
-    accept(new WebSocketLink(ws, `ws://${req.socket.remoteAddress}:${req.socket.remotePort}`, highWater));
+    (req.socket as Socket).setNoDelay(true);
+    accept(new WebSocketLink(ws, `${scheme}://${req.socket.remoteAddress}:${req.socket.remotePort}`, highWater));
   });
-  const address = server.address();
   return {
-    port: typeof address === 'object' && address ? address.port : port,
+    port: (http.address() as AddressInfo).port,
     close: () =>
       new Promise<void>((resolve) => {
         for (const client of server.clients) client.terminate();
-        server.close(() => resolve());
+        server.close();
+        http.closeAllConnections();
+        http.close(() => resolve());
       }),
   };
 }

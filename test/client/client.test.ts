@@ -57,7 +57,7 @@ describe('Session heart-beats', () => {
   it('declares a broker that stops heart-beating dead after the grace (fake time)', async () => {
     const port = await silentServer('version:1.2\nheart-beat:100,100');
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'Date'] });
-    const session = await Session.open({ scheme: 'stomp', host: '127.0.0.1', port, url: `stomp://127.0.0.1:${port}` }, { acceptVersion: '1.2', heartBeat: [100, 100] });
+    const session = await Session.open({ scheme: 'stomp', tls: false, host: '127.0.0.1', port, url: `stomp://127.0.0.1:${port}` }, { acceptVersion: '1.2', heartBeat: [100, 100] });
     let closed: Error | null = null;
     session.onClose = (err) => (closed = err);
     await vi.advanceTimersByTimeAsync(190);
@@ -69,7 +69,7 @@ describe('Session heart-beats', () => {
 
   it('a stall holds frames both ways while heart-beats still flow; heal lets them through', async () => {
     const broker = await startBroker({ transportConnectors: ['stomp://127.0.0.1:0'] });
-    const address = { scheme: 'stomp' as const, host: '127.0.0.1', port: broker.port(), url: '' };
+    const address = { scheme: 'stomp' as const, tls: false, host: '127.0.0.1', port: broker.port(), url: '' };
     const session = await Session.open(address, { acceptVersion: '1.2', heartBeat: [50, 50] });
     const frames: string[] = [];
     session.onFrame = (f) => frames.push(f.command);

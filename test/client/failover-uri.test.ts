@@ -3,10 +3,13 @@ import { DEFAULT_FAILOVER, parseBrokerAddress, parseConnectTarget, reconnectDela
 import { ConfigError } from '../../src/errors.js';
 
 describe('client URIs', () => {
-  it('reads stomp://, ws:// and ActiveMQ\'s tcp:// addresses, with default ports', () => {
-    expect(parseBrokerAddress('stomp://h:1')).toEqual({ scheme: 'stomp', host: 'h', port: 1, url: 'stomp://h:1' });
+  it('reads stomp://, ws:// and ActiveMQ\'s tcp:// addresses, with default ports, and their TLS forms', () => {
+    expect(parseBrokerAddress('stomp://h:1')).toEqual({ scheme: 'stomp', tls: false, host: 'h', port: 1, url: 'stomp://h:1' });
     expect(parseBrokerAddress('tcp://h').port).toBe(61613);
-    expect(parseBrokerAddress('ws://0.0.0.0/stomp')).toEqual({ scheme: 'ws', host: '127.0.0.1', port: 61614, url: 'ws://127.0.0.1:61614/stomp' });
+    expect(parseBrokerAddress('ws://0.0.0.0/stomp')).toEqual({ scheme: 'ws', tls: false, host: '127.0.0.1', port: 61614, url: 'ws://127.0.0.1:61614/stomp' });
+    expect(parseBrokerAddress('ssl://h:2')).toEqual({ scheme: 'stomp', tls: true, host: 'h', port: 2, url: 'stomp+ssl://h:2' });
+    expect(parseBrokerAddress('stomp+ssl://h:2').tls).toBe(true);
+    expect(parseBrokerAddress('wss://h/stomp')).toEqual({ scheme: 'ws', tls: true, host: 'h', port: 61614, url: 'wss://h:61614/stomp' });
     expect(() => parseBrokerAddress('amqp://h:1')).toThrow(ConfigError);
   });
 

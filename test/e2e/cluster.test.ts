@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { eventually, sleep } from '../helpers/broker.js';
@@ -22,7 +22,7 @@ async function cluster(topology: string, ...extra: string[]): Promise<Cluster> {
   const adminBase = await freePortRange(4);
   const p = runCli(['cluster', topology, '--base-port', String(base), '--admin-base-port', String(adminBase), '--data', data, '--log-format', 'pretty', ...extra]);
   await p.waitForOutput(/^Ctrl-C stops every broker/, 30_000);
-  const pid = (broker: string) => Number(new RegExp(`^${broker}\\s+(\\d+)\\s+stomp://`).exec(p.stdoutText.find((l) => l.startsWith(`${broker} `))!)![1]);
+  const pid = (broker: string) => Number(new RegExp(`^${broker}\\s+(\\d+)\\s+stomp(\\+ssl)?://`).exec(p.stdoutText.find((l) => l.startsWith(`${broker} `))!)![1]);
   return { p, data, port: (i) => base + i, pid };
 }
 
@@ -160,5 +160,32 @@ describe('amq-sim cluster', () => {
     const held = runCli(['broker', '--stomp', 'stomp://127.0.0.1:0', '--no-persistent', '--log-format', 'json']);
     const port = await held.port();
     await refuse(['network', '--base-port', String(port - 1)], new RegExp(`Port ${port} \\(broker2 STOMP\\) is in use`));
+  });
+
+  it('network --secure --tls: users with generated passwords, bridges that log in over stomp+ssl, clients refused without a login', async () => {
+    const pem = (name: string) => new URL(`../fixtures/tls/${name}.pem`, import.meta.url).pathname;
+    const shared = join(tempDir('secure'), 'tls.json');
+    writeFileSync(shared, JSON.stringify({ sslContext: { keyFile: pem('broker-key'), certFile: pem('broker'), caFile: pem('ca') } }));
+    const c = await cluster('network', '--secure', '--tls', '--config', shared);
+    const table = c.p.stdoutText.join('\n');
+    const [, password] = /^Users: admin \/ (\S+) .* bridge \/ \S+ \(network connectors\)$/m.exec(table)!;
+    expect(table).toMatch(new RegExp(`^broker1\\s+\\d+\\s+stomp\\+ssl://127\\.0\\.0\\.1:${c.port(0)}\\s+http://admin:${password}@`, 'm'));
+    await c.p.waitForOutput(/^\[broker2\]\s.*\(broker1\) has been established\./);
+    await c.p.waitForOutput(/^\[broker3\]\s.*\(broker1\) has been established\./);
+    // The generated configs hold hashes, readable by their owner only.
+    const config = join(c.data, 'broker1.config.json');
+    expect(statSync(config).mode & 0o777).toBe(0o600);
+    expect(readFileSync(config, 'utf8')).not.toContain(password);
+
+    const tls = (port: number) => ['--url', `stomp+ssl://127.0.0.1:${port}`, '--ca', pem('ca'), '--destination', '/queue/orders'];
+    const anonymous = runCli(['produce', ...tls(c.port(0)), '--count', '1']);
+    expect(await anonymous.waitExit(20_000)).not.toBe(0);
+    expect(anonymous.stderr).toContain('User name [null] or password is invalid.');
+    const consuming = runCli(['consume', ...tls(c.port(1)), '--user', 'admin', '--password', password, '--count', '100']);
+    await sleep(1000);
+    const producer = runCli(['produce', ...tls(c.port(0)), '--user', 'admin', '--password', password, '--count', '100']);
+    expect((await finished(producer, FINAL_PRODUCED)).match[1]).toBe('100');
+    expect((await finished(consuming, FINAL_CONSUMED)).match[1]).toBe('100');
+    await stopCluster(c, ['broker1', 'broker2', 'broker3']);
   });
 });

@@ -92,7 +92,8 @@ describe('docker-compose topologies', () => {
     if (unavailable) return ctx.skip(unavailable);
     const stomp = await freePortRange(3);
     const admin = await freePortRange(3);
-    const env: Record<string, string> = {};
+    // Credentials and the bridge secret reach every container from the environment.
+    const env: Record<string, string> = { AMQ_SIM_ADMIN_PASSWORD: 'compose-test-password', AMQ_SIM_BRIDGE_SECRET: `secret-${process.pid}` };
     for (let i = 0; i < 3; i++) {
       env[`BROKER${i + 1}_STOMP_PORT`] = String(stomp + i);
       env[`BROKER${i + 1}_ADMIN_PORT`] = String(admin + i);
@@ -112,6 +113,10 @@ describe('docker-compose topologies', () => {
     for (const g of got) expect(g.length).toBeGreaterThan(0);
     const health = await fetch(`http://127.0.0.1:${admin}/health`).then((r) => r.json());
     expect(health).toMatchObject({ ok: true, role: 'master' });
+    expect((await fetch(`http://127.0.0.1:${admin + 1}/api/status`)).status).toBe(401);
+    const basic = `Basic ${Buffer.from('admin:compose-test-password').toString('base64')}`;
+    const status = (await fetch(`http://127.0.0.1:${admin + 1}/api/status`, { headers: { authorization: basic } }).then((r) => r.json())) as { brokerName: string };
+    expect(status.brokerName).toBe('broker2');
     await stack.down();
   }, 300_000);
 

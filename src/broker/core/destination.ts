@@ -15,6 +15,11 @@ export function destination(type: DestinationType, name: string, temporary = fal
   return { type, name, temporary, key: `${temporary ? 'temp-' : ''}${type}://${name}` };
 }
 
+/** ActiveMQ's qualified name, as its flow-control and security messages print a destination (`queue://orders`, `temp-queue://…`): the key. */
+export function qualifiedName(dest: Destination): string {
+  return dest.key;
+}
+
 export function destinationFromKey(key: string): Destination {
   const m = /^(temp-)?(queue|topic):\/\/(.+)$/.exec(key);
   if (!m) throw storeError('STORE_CORRUPT_RECORD', `Invalid destination key '${key}'`);

@@ -1,6 +1,6 @@
 import type { Logger } from '../../config/logger.js';
 import type { MessageStore } from '../../store/types.js';
-import type { Destination } from './destination.js';
+import { type Destination, qualifiedName } from './destination.js';
 import type { PolicyMap } from './policy-map.js';
 import type { SystemUsage, Usage } from './usage.js';
 
@@ -91,11 +91,6 @@ export class FlowControl {
     this.transactionBytes -= bytes;
     this.o.usage.memory.add(-bytes);
   }
-}
-
-/** ActiveMQ's qualified destination name, as in its flow-control messages: `queue://orders`. */
-function qualifiedName(dest: Destination): string {
-  return `${dest.type}://${dest.name}`;
 }
 
 /** ActiveMQ's Usage.toString(), which starts its flow-control WARN lines. */

@@ -21,6 +21,9 @@ import { closeSubscription, handleSubscribe, handleUnsubscribe } from './handler
 import { handleAbort, handleBegin, handleCommit, rollback } from './handlers/transaction.js';
 import { destinationLine, messageFrameHead } from './message-frame.js';
 import type { PeerProtocol, PeerSession } from './peer.js';
+import type { Security } from '../../security/security.js';
+import type { Subject } from '../../security/users.js';
+import { isWildcard } from '../core/wildcard.js';
 import type { QueueBrowser } from './browser.js';
 import type { FrameBuffers } from './frame-buffers.js';
 import { type GateSettings, SendGate } from './send-gate.js';
@@ -56,6 +59,8 @@ export interface ConnectionContext {
   readonly peerProtocols: readonly PeerProtocol[];
   /** The headers of the peer protocols: never stored with a message, whoever sends them. */
   readonly reservedHeaders: ReadonlySet<string>;
+  /** Authentication, authorization, who may be a bridge. */
+  readonly security: Security;
   /** Producer flow control's settings (ActiveMQ's systemUsage sendFailIfNoSpace…). */
   readonly flowControl: GateSettings;
   /** Bytes of incomplete frames, all connections together, and their cap. */
@@ -76,6 +81,8 @@ export class StompConnection implements StompNameResolver {
   version: StompVersion = '1.0';
   state: State = 'connecting';
   clientId: string | undefined;
+  /** Who the client authenticated as (at CONNECT). */
+  subject: Subject = { user: '', groups: new Set() };
   readonly parser: FrameParser;
   readonly subscriptions = new Map<string, StompSubscription>();
   /** Queue browsers (SUBSCRIBE with browser:true), by subscription id. */
@@ -91,6 +98,8 @@ export class StompConnection implements StompNameResolver {
   peer: PeerSession | null = null;
   announced = false;
   lastSendDestinations: { header: string; destinations: Destination[] } | null = null;
+  /** Frames that arrived while the connection waits (waitFor), or null. */
+  private waiting: Frame[] | null = null;
 
   private blocked = false;
   /** Producer flow control: SENDs to full destinations, and the frames behind them. */
@@ -166,6 +175,11 @@ export class StompConnection implements StompNameResolver {
 
   private onFrame(frame: Frame): void {
     this.framesRead++;
+    if (this.waiting) this.waiting.push(frame);
+    else this.dispatch(frame);
+  }
+
+  private dispatch(frame: Frame): void {
     if (this.state === 'closing' || this.state === 'closed') return;
     try {
       this.handle(frame);
@@ -207,6 +221,26 @@ export class StompConnection implements StompNameResolver {
       default:
         throw protocolError('STOMP_UNKNOWN_COMMAND', command);
     }
+  }
+
+  /**
+   * Runs `then` once `work` resolves (CONNECT's password check, off the
+   * event loop); the frames that arrive meanwhile wait, in order, and
+   * reading pauses. A rejection fails the connection.
+   */
+  waitFor<T>(work: Promise<T>, then: (value: T) => void, receiptId?: string): void {
+    const waiting: Frame[] = (this.waiting = []);
+    this.pauseReading(true);
+    void work
+      .then((value) => {
+        if (this.state === 'connecting') then(value);
+      })
+      .catch((err: unknown) => this.fail(err, receiptId))
+      .finally(() => {
+        this.waiting = null;
+        this.pauseReading(false);
+        for (const frame of waiting) this.dispatch(frame);
+      });
   }
 
   /** CONNECT was accepted: the connect handler hands over the negotiated version and heart-beats. */
@@ -422,6 +456,16 @@ export class StompConnection implements StompNameResolver {
   whenWritten(run: () => void): void {
     if (this.afterWrites.length === 0 && this.writesDone === this.writesIssued) run();
     else this.afterWrites.push({ after: this.writesIssued, run });
+  }
+
+  /**
+   * Throws ActiveMQ's SecurityException text unless this connection's user
+   * may `action` on `dest` (and create it, when it does not exist yet).
+   */
+  authorize(action: 'read' | 'write', dest: Destination): void {
+    const { queues, topics } = this.ctx.router;
+    const exists = dest.temporary || isWildcard(dest.name) || (dest.type === 'queue' ? queues : topics).has(dest.key);
+    this.ctx.security.authorize(this.subject, action, dest, exists);
   }
 
   /** Writes a RECEIPT once the frame's effects are durable; `then` runs right after it is written. */

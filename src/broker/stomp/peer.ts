@@ -6,6 +6,9 @@
  */
 import type { BrokerMessage, Headers } from '../core/message.js';
 
+/** The CONNECT header in which a bridge presents the bridge secret (bridgeAuthentication.secret), when users are not configured. */
+export const BRIDGE_SECRET_HEADER = 'amq-sim-bridge-secret';
+
 export interface PeerProtocol {
   /** The CONNECT header by which a peer says what it is. */
   readonly connectHeader: string;

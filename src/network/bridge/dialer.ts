@@ -10,7 +10,7 @@
  * second rather than at the next step (up to 30 s later). A remote that
  * answers and refuses the bridge is not probed: the back-off paces those.
  */
-import type { ExtensionHost } from '../../broker/extension.js';
+import { BRIDGE_SECRET_HEADER, type ExtensionHost } from '../../broker/extension.js';
 import type { BrokerAddress } from '../../client/failover-uri.js';
 import { Session, StompServerError } from '../../client/session.js';
 import type { Logger } from '../../config/logger.js';
@@ -99,6 +99,14 @@ export class Dialer {
     this.scheduleReconnect(!(last instanceof Refused));
   }
 
+  /** ActiveMQ's networkConnector userName/password when given, else the bridge secret when this broker has one. */
+  private credentials(): Record<string, string> {
+    const { userName, password } = this.options;
+    if (userName !== null) return { login: userName, passcode: password ?? '' };
+    const secret = this.host.bridgeSecret;
+    return secret !== null ? { [BRIDGE_SECRET_HEADER]: secret } : {};
+  }
+
   /** A session whose remote is an amq-sim broker other than this one. */
   private async dial(address: BrokerAddress): Promise<{ session: Session; remote: BrokerIdentity }> {
     const hb = this.options.bridgeHeartBeat;
@@ -110,7 +118,8 @@ export class Dialer {
         heartBeat: [hb, hb],
         heartBeatGrace: 2,
         connectTimeout: Math.max(2000, hb * 3),
-        connectHeaders: { [BRIDGE_HEADER]: JSON.stringify(hello) },
+        connectHeaders: { [BRIDGE_HEADER]: JSON.stringify(hello), ...this.credentials() },
+        tls: this.host.tlsMaterial,
       });
     } catch (err) {
       if (err instanceof StompServerError) throw new Refused(err.message);

@@ -1,5 +1,8 @@
 import { protocolError } from '../../../errors.js';
-import { type Frame, type HeartBeat, parseHeartBeat, type StompVersion, SUPPORTED_VERSIONS } from '../../../stomp/index.js';
+import { type Frame, type Headers, type HeartBeat, parseHeartBeat, type StompVersion, SUPPORTED_VERSIONS } from '../../../stomp/index.js';
+import { BRIDGE_SECRET_HEADER } from '../peer.js';
+import { isLoopback } from '../../../transport/link.js';
+import type { Subject } from '../../../security/users.js';
 import type { StompConnection } from '../connection.js';
 
 /** CONNECT / STOMP: version negotiation (the highest in common; 1.0 without accept-version, as ActiveMQ), heart-beats, client id, peers. */
@@ -19,8 +22,20 @@ export function handleConnect(c: StompConnection, frame: Frame): void {
     if (!parsed) throw protocolError('STOMP_HEART_BEAT', h['heart-beat']!);
     heartBeat = parsed;
   }
+  const subject = c.ctx.security.authenticate(h.login, h.passcode);
+  if (subject instanceof Promise) c.waitFor(subject, (s) => accept(c, h, version, heartBeat, s), h.receipt);
+  else accept(c, h, version, heartBeat, subject);
+}
+
+/** The rest of CONNECT, once the client is known to be `subject`. */
+function accept(c: StompConnection, h: Headers, version: StompVersion, heartBeat: HeartBeat, subject: Subject): void {
+  c.subject = subject;
   const protocol = c.ctx.peerProtocols.find((p) => h[p.connectHeader] !== undefined);
-  if (protocol) c.peer = protocol.open(h[protocol.connectHeader], c);
+  if (protocol) {
+    // A bridge sets message ids, paths and timestamps: only a connection trusted as one may be.
+    if (!c.ctx.security.mayBridge(c.subject, h[BRIDGE_SECRET_HEADER], isLoopback(c.remoteAddress))) throw protocolError('STOMP_NOT_A_BRIDGE', c.subject.user);
+    c.peer = protocol.open(h[protocol.connectHeader], c);
+  }
   const clientId = h['client-id'];
   if (clientId !== undefined && clientId !== '') {
     c.ctx.claimClientId(clientId, c);

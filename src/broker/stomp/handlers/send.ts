@@ -85,12 +85,14 @@ function resolveDestinations(c: StompConnection, header: string): Destination[] 
   const last = c.lastSendDestinations;
   if (last?.header === header) return last.destinations;
   const destinations = parseStompDestinations(header, c);
-  c.lastSendDestinations = { header, destinations };
   for (const dest of destinations) {
     if (c.producedTo.has(dest.key)) continue;
+    // Once per destination and connection, as ActiveMQ checks a producer when it is added.
+    c.authorize('write', dest);
     c.producedTo.set(dest.key, dest);
     c.ctx.advisories.producerAdded(dest, c.connectionId);
   }
+  c.lastSendDestinations = { header, destinations };
   return destinations;
 }
 

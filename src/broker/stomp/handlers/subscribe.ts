@@ -20,6 +20,7 @@ export function handleSubscribe(c: StompConnection, frame: Frame): void {
   }
   if (c.subscriptions.has(id) || c.browsers.has(id)) throw protocolError('STOMP_DUPLICATE_SUBSCRIPTION', id);
   const dest = parseStompDestination(destHeader, c);
+  c.authorize('read', dest);
   if (h.browser === 'true') return browse(c, frame, id, dest);
   if (dest.temporary && c.ctx.router.temporaries.get(dest.key) !== c.connectionId) throw protocolError('STOMP_FOREIGN_TEMPORARY', destHeader);
   const ackMode = (h.ack ?? 'auto') as AckMode;
