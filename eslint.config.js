@@ -15,6 +15,8 @@ const layers = {
   'src/broker/core/**': ['**/broker/stomp/**', '**/network/**', '**/client/**', '**/cli/**', '**/transport/**', '**/stomp/**', '**/security/**'],
   // Who may do what: destinations and wildcards from the core, nothing of protocols or sockets.
   'src/security/**': ['**/broker/stomp/**', '**/network/**', '**/client/**', '**/cli/**', '**/store/**', '**/transport/**', '**/stomp/**'],
+  // Operator tools: the broker's core and status, never its protocol layer or the network's insides.
+  'src/console/**': ['**/broker/stomp/**', '**/network/**', '**/client/**', '**/cli/**', '**/store/**', '**/transport/**'],
   // Extensions reach the broker through its extension face only.
   'src/network/**': ['**/cli/**', ['**/broker/*', '**/broker/*/**', '!**/broker/extension.js']],
 };
@@ -38,4 +40,12 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: banned.map((group) => ({ group: Array.isArray(group) ? group : [group], message: 'This layer may not import that one (docs/ARCHITECTURE.md).' })) }] },
   })),
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  // The console's scripts run in the browser.
+  {
+    files: ['src/console/assets/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(['window', 'document', 'location', 'fetch', 'Node', 'setTimeout', 'clearTimeout', 'setInterval', 'prompt', 'confirm', 'URLSearchParams', 'EventSource'].map((g) => [g, 'readonly'])),
+    },
+  },
 );

@@ -8,7 +8,8 @@
  * credentials when they are set; a command (POST) must be
  * `application/json` (which a page can send cross-site only after a CORS
  * preflight, which is never answered) and must not come from another origin;
- * bodies are capped. `/health` stays open for health checks.
+ * bodies are capped. `/health` stays open for health checks. `/` is the
+ * console (src/console), `/metrics` Prometheus' view.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +18,10 @@ import { verifyPassword } from '../security/password.js';
 
 export interface AdminHandlers {
   status(): unknown;
+  /** `GET /metrics`: Prometheus text. */
+  metrics(): Promise<{ contentType: string; body: string }>;
+  /** `GET /` and `/console/*`: the console's files; null when there is no such file. */
+  asset(path: string): { type: string; body: Buffer } | null;
   health(): { ok: boolean; role: string };
   /** `POST /api/<extension>/<action>` with a JSON body of string arguments. */
   command(extension: string, action: string, args: Record<string, string>): Promise<unknown>;
@@ -110,7 +115,7 @@ export async function listenAdmin(host: string, port: number, handlers: AdminHan
       const h = handlers.health();
       return send(res, h.ok ? 200 : 503, h);
     }
-    const refusal = req.method === 'POST' ? commandRefusal(req) : null;
+    const refusal = req.method === 'POST' ? commandRefusal(req) : req.method === 'GET' ? null : ([405, `method ${req.method} not allowed`] as [number, string]);
     if (refusal) {
       res.setHeader('connection', 'close');
       send(res, refusal[0], { error: refusal[1] });
@@ -123,6 +128,21 @@ export async function listenAdmin(host: string, port: number, handlers: AdminHan
         return send(res, 401, { error: 'credentials required: the admin user and password (HTTP Basic)' });
       }
       if (req.method === 'GET' && path === '/api/status') return send(res, 200, handlers.status());
+      if (req.method === 'GET' && path === '/metrics') {
+        return void handlers.metrics().then(
+          (m) => {
+            res.writeHead(200, { 'content-type': m.contentType });
+            res.end(m.body);
+          },
+          (err: Error) => send(res, 500, { error: err.message }),
+        );
+      }
+      const asset = req.method === 'GET' ? handlers.asset(path) : null;
+      if (asset) {
+        // Scripts from this origin only, and no framing by another page (clickjacking the fault buttons).
+        res.writeHead(200, { 'content-type': asset.type, 'content-security-policy': "default-src 'self'; frame-ancestors 'none'", 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache' });
+        return res.end(asset.body);
+      }
       const m = /^\/api\/([\w-]+)\/([\w-]+)$/.exec(path);
       if (req.method === 'POST' && m) {
         return readCommand(req, res, (args) =>

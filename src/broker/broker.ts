@@ -28,6 +28,10 @@ import { readTlsFiles, type TlsMaterial } from '../transport/tls.js';
 import type { TlsOptions } from 'node:tls';
 import { compileSelector } from './core/selector.js';
 import { VERSION } from './version.js';
+import type { BrokerStatus, ConnectorStatus } from './status.js';
+import { BrokerManagement } from '../console/management.js';
+import { BrokerMetrics } from '../console/metrics.js';
+import { consoleAsset } from '../console/assets.js';
 import { Security } from '../security/security.js';
 import { createHeaders, encodeFrame } from '../stomp/index.js';
 
@@ -37,13 +41,6 @@ export interface BrokerDependencies {
   store?: MessageStore;
   /** Installed when the broker is made, started once it serves (the network of brokers). */
   extensions?: BrokerExtension[];
-}
-
-export interface ConnectorStatus {
-  uri: string;
-  address: string;
-  port: number;
-  connections: number;
 }
 
 interface RunningConnector {
@@ -387,17 +384,28 @@ export class Broker implements ExtensionHost {
       throw configError('CONFIG_INVALID', `The admin endpoint ${uri} is reachable from other hosts: set adminUser and adminPassword (--admin-user, AMQ_SIM_ADMIN_PASSWORD)`);
     }
     const credentials = adminUser !== null && adminPassword !== null ? { user: adminUser, password: adminPassword } : null;
-    this.admin = await listenAdmin(host, u.port < 0 ? 8161 : u.port, {
-      status: () => this.status(),
-      health: () => ({ ok: this.role !== 'stopped', role: this.role }),
-      command: async (extension, action, args) => {
-        const ext = this.extension(extension);
-        if (!ext) throw adminError(404, 'ADMIN_NOT_FOUND', `No extension '${extension}' in this broker`);
-        if (this.role !== 'master') throw adminError(409, 'ADMIN_NOT_SERVING', this.role);
-        return ext.command(action, args);
+    const management = new BrokerManagement({ router: this.router, ids: this.ids, connections: () => this.connections });
+    const metrics = new BrokerMetrics(() => this.status());
+    this.admin = await listenAdmin(
+      host,
+      u.port < 0 ? 8161 : u.port,
+      {
+        status: () => this.status(),
+        health: () => ({ ok: this.role !== 'stopped', role: this.role }),
+        metrics: async () => ({ contentType: metrics.contentType, body: await metrics.text() }),
+        asset: (path) => consoleAsset(path),
+        command: async (extension, action, args) => {
+          if (this.role !== 'master') throw adminError(409, 'ADMIN_NOT_SERVING', this.role);
+          if (extension === 'broker') return management.run(action, args);
+          const ext = this.extension(extension);
+          if (!ext) throw adminError(404, 'ADMIN_NOT_FOUND', `No extension '${extension}' in this broker`);
+          return ext.command(action, args);
+        },
       },
-    }, credentials);
-    this.logger.info({ uri, port: this.admin.port }, `Admin endpoint at http://${host}:${this.admin.port}/api/status`);
+      credentials,
+    );
+    // ActiveMQ's line for its console, which operators look for.
+    this.logger.info({ uri, port: this.admin.port, status: '/api/status', metrics: '/metrics' }, `ActiveMQ WebConsole available at http://${host}:${this.admin.port}/`);
   }
 
   extension(name: string): BrokerExtension | undefined {
@@ -426,7 +434,6 @@ export class Broker implements ExtensionHost {
     return this.connectors.map((c) => ({ uri: c.spec.text, address: c.address, port: c.server.port, connections: c.connections.size }));
   }
 
-  /** The port of the first connector of a kind, handy for tests and tools. */
   /** The port of the first connector of a kind (`stomp`, `ws`) or scheme (`stomp+ssl`, `wss`). */
   port(kind = 'stomp'): number {
     const c = this.connectors.find((x) => x.spec.kind === kind || x.spec.scheme === kind);
@@ -434,7 +441,7 @@ export class Broker implements ExtensionHost {
     return c.server.port;
   }
 
-  status(): Record<string, unknown> {
+  status(): BrokerStatus {
     return {
       brokerName: this.config.brokerName,
       brokerId: this.brokerId,

@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import type { NetworkStatus } from '../network/connectors.js';
 import { adminError } from '../errors.js';
 import { textTable } from './text-table.js';
+import type { BrokerStatus } from '../broker/status.js';
 
 export interface AdminArgs {
   admin: string;
@@ -109,8 +110,44 @@ export async function runBridgeFault(args: BridgeArgs): Promise<void> {
   const body: Record<string, string> = {};
   if (args.bridge) body.bridge = args.bridge;
   if (args.ms !== undefined) body.ms = String(args.ms);
-  const result = (await call(args.admin, `/api/network/${args.action}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })) as { results: string[] };
+  const result = (await call(args.admin, `/api/network/${args.action}`, post(body))) as { results: string[] };
   process.stdout.write(result.results.join('\n') + '\n');
+}
+
+/** `amq-sim dstat`: ActiveMQ's `activemq dstat`, one line per destination. */
+export async function runDstat(args: AdminArgs & { type?: string }): Promise<void> {
+  const s = (await call(args.admin, '/api/status')) as BrokerStatus;
+  const type = args.type ?? 'all';
+  const rows = [['Name', 'Queue Size', 'Consumer #', 'Enqueue #', 'Dequeue #', 'Memory']];
+  if (type === 'all' || type === 'queues') for (const q of s.queues) rows.push([q.name, String(q.pending), String(q.consumers), String(q.enqueued), String(q.dequeued), formatBytes(q.memory)]);
+  if (type === 'all' || type === 'topics') for (const t of s.topics) rows.push([`topic://${t.name}`, '-', String(t.subscriptions), String(t.enqueued), '-', '-']);
+  process.stdout.write(textTable(rows) + '\n');
+}
+
+/** `amq-sim browse`: the messages of a queue, as ActiveMQ's `activemq browse` shows them, without taking them. */
+export async function runBrowse(args: AdminArgs & { destination: string; max?: number }): Promise<void> {
+  const body: Record<string, string> = { queue: args.destination };
+  if (args.max !== undefined) body.max = String(args.max);
+  const r = (await call(args.admin, '/api/broker/browse', post(body))) as { messages: Array<{ messageId: string; headers: Record<string, string>; body: string; encoding: string; persistent: boolean; priority: number; timestamp: number }> };
+  if (args.json) {
+    process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+    return;
+  }
+  for (const m of r.messages) {
+    const headers = Object.entries(m.headers).map(([k, v]) => `${k}=${v}`).join(' ');
+    process.stdout.write(`${m.messageId} priority=${m.priority} persistent=${m.persistent} timestamp=${new Date(m.timestamp).toISOString()}${headers ? ' ' + headers : ''}\n  ${m.encoding === 'utf8' ? m.body : `(base64) ${m.body}`}\n`);
+  }
+  process.stdout.write(`${r.messages.length} messages\n`);
+}
+
+/** `amq-sim purge`: ActiveMQ's `activemq purge`. */
+export async function runPurge(args: AdminArgs & { destination: string }): Promise<void> {
+  const r = (await call(args.admin, '/api/broker/purge', post({ queue: args.destination }))) as { purged: number };
+  process.stdout.write(`Purged ${r.purged} messages from ${args.destination}\n`);
+}
+
+function post(body: Record<string, string>): RequestInit {
+  return { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } };
 }
 
 /** Bytes for people: `512.0 MiB`. */

@@ -2,7 +2,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { VERSION } from '../broker/version.js';
 import { FAULT_ACTIONS } from '../network/connector-config.js';
-import { adminOption, runBridgeFault, runStatus } from './admin-commands.js';
+import { adminOption, runBridgeFault, runBrowse, runDstat, runPurge, runStatus } from './admin-commands.js';
 import { brokerOptions, runBroker } from './broker-command.js';
 import { clusterOptions, runCluster } from './cluster-command.js';
 import { consumeOptions, runConsume } from './consume-command.js';
@@ -18,6 +18,18 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     .command('cluster <topology>', "Run a topology (master-slave, network, combined, or a file) with each broker in its own process", clusterOptions, (args) => runCluster(args))
     .command('produce', 'Send messages (like ActiveMQ\'s `activemq producer`)', produceOptions, (args) => runProduce(args))
     .command('consume', 'Receive messages (like ActiveMQ\'s `activemq consumer`)', consumeOptions, (args) => runConsume(args))
+    .command('dstat [type]', "One line per destination: size, consumers, enqueued, dequeued (ActiveMQ's `activemq dstat`)", (y) => adminOption(y).positional('type', { choices: ['all', 'queues', 'topics'], default: 'all' }), (args) => runDstat(args))
+    .command(
+      'browse',
+      "Show a queue's messages without taking them (ActiveMQ's `activemq browse`)",
+      (y) =>
+        adminOption(y)
+          .option('destination', { type: 'string', demandOption: true, describe: 'Queue: queue://NAME, /queue/NAME or NAME' })
+          .option('max', { type: 'number', describe: 'At most this many messages [default: 400]' })
+          .option('json', { type: 'boolean', describe: 'Print the raw JSON' }),
+      (args) => runBrowse(args),
+    )
+    .command('purge', "Delete every message of a queue (ActiveMQ's `activemq purge`)", (y) => adminOption(y).option('destination', { type: 'string', demandOption: true, describe: 'Queue: queue://NAME, /queue/NAME or NAME' }), (args) => runPurge(args))
     .command('hash-password', 'Hash a password read from standard input, for the config file, users.properties or AMQ_SIM_ADMIN_PASSWORD', {}, () => runHashPassword())
     .command('status', "Show a running broker's role, destinations and network bridges", (y) => adminOption(y).option('json', { type: 'boolean', describe: 'Print the raw JSON' }), (args) => runStatus(args))
     .command(

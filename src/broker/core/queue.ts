@@ -383,6 +383,22 @@ export class Queue {
     this.unstore(message, done);
   }
 
+  /** Takes one pending message that memory holds out of the queue and the store (admin: move, remove); null when memory does not hold it. */
+  removePending(id: string): BrokerMessage | null {
+    let found: BrokerMessage | null = null;
+    this.pending.scan((m) => {
+      if (found) return null;
+      if (m.id !== id) return false;
+      found = m;
+      return true;
+    });
+    if (!found) return null;
+    this.held(found, -1);
+    this.stats.dequeued++;
+    this.unstore(found);
+    return found;
+  }
+
   /** Drops every pending message (and its stored copy), in memory and in the backlog; returns how many. */
   purge(): number {
     const all = this.pending.clear();
