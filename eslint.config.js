@@ -40,6 +40,8 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: banned.map((group) => ({ group: Array.isArray(group) ? group : [group], message: 'This layer may not import that one (docs/ARCHITECTURE.md).' })) }] },
   })),
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  // Node scripts of the repository (build, screenshots).
+  { files: ['scripts/**/*.mjs'], languageOptions: { globals: Object.fromEntries(['process', 'URL', 'setInterval', 'clearInterval'].map((g) => [g, 'readonly'])) } },
   // The console's scripts run in the browser.
   {
     files: ['src/console/assets/**/*.js'],

@@ -18,8 +18,8 @@ import { verifyPassword } from '../security/password.js';
 
 export interface AdminHandlers {
   status(): unknown;
-  /** `GET /metrics`: Prometheus text. */
-  metrics(): Promise<{ contentType: string; body: string }>;
+  /** `GET /metrics`: Prometheus text (none: 404). */
+  metrics?(): Promise<{ contentType: string; body: string }>;
   /** `GET /` and `/console/*`: the console's files; null when there is no such file. */
   asset(path: string): { type: string; body: Buffer } | null;
   health(): { ok: boolean; role: string };
@@ -127,8 +127,13 @@ export async function listenAdmin(host: string, port: number, handlers: AdminHan
         res.setHeader('www-authenticate', `Basic realm="${REALM}", charset="UTF-8"`);
         return send(res, 401, { error: 'credentials required: the admin user and password (HTTP Basic)' });
       }
-      if (req.method === 'GET' && path === '/api/status') return send(res, 200, handlers.status());
-      if (req.method === 'GET' && path === '/metrics') {
+      if (req.method === 'GET' && path === '/api/status') {
+        return void Promise.resolve(handlers.status()).then(
+          (s) => send(res, 200, s),
+          (err: Error) => send(res, 500, { error: err.message }),
+        );
+      }
+      if (req.method === 'GET' && path === '/metrics' && handlers.metrics) {
         return void handlers.metrics().then(
           (m) => {
             res.writeHead(200, { 'content-type': m.contentType });

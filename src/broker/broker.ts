@@ -30,6 +30,7 @@ import { compileSelector } from './core/selector.js';
 import { VERSION } from './version.js';
 import type { BrokerStatus, ConnectorStatus } from './status.js';
 import { BrokerManagement } from '../console/management.js';
+import { bridgesOf } from '../console/bridge-view.js';
 import { BrokerMetrics } from '../console/metrics.js';
 import { consoleAsset } from '../console/assets.js';
 import { Security } from '../security/security.js';
@@ -384,7 +385,13 @@ export class Broker implements ExtensionHost {
       throw configError('CONFIG_INVALID', `The admin endpoint ${uri} is reachable from other hosts: set adminUser and adminPassword (--admin-user, AMQ_SIM_ADMIN_PASSWORD)`);
     }
     const credentials = adminUser !== null && adminPassword !== null ? { user: adminUser, password: adminPassword } : null;
-    const management = new BrokerManagement({ router: this.router, ids: this.ids, connections: () => this.connections });
+    const management = new BrokerManagement({
+      brokerName: this.config.brokerName,
+      router: this.router,
+      ids: this.ids,
+      connections: () => this.connections,
+      bridges: () => bridgesOf(this.status()),
+    });
     const metrics = new BrokerMetrics(() => this.status());
     this.admin = await listenAdmin(
       host,

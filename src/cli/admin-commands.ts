@@ -114,6 +114,12 @@ export async function runBridgeFault(args: BridgeArgs): Promise<void> {
   process.stdout.write(result.results.join('\n') + '\n');
 }
 
+/** `amq-sim fault kill|freeze|resume|restart <broker>`: a process fault through the cluster view of `amq-sim cluster`. */
+export async function runFault(args: { cluster: string; action: string; broker: string }): Promise<void> {
+  const result = (await call(args.cluster, `/api/cluster/${args.action}`, post({ broker: args.broker }))) as { results: string[] };
+  process.stdout.write(result.results.join('\n') + '\n');
+}
+
 /** `amq-sim dstat`: ActiveMQ's `activemq dstat`, one line per destination. */
 export async function runDstat(args: AdminArgs & { type?: string }): Promise<void> {
   const s = (await call(args.admin, '/api/status')) as BrokerStatus;
@@ -138,6 +144,16 @@ export async function runBrowse(args: AdminArgs & { destination: string; max?: n
     process.stdout.write(`${m.messageId} priority=${m.priority} persistent=${m.persistent} timestamp=${new Date(m.timestamp).toISOString()}${headers ? ' ' + headers : ''}\n  ${m.encoding === 'utf8' ? m.body : `(base64) ${m.body}`}\n`);
   }
   process.stdout.write(`${r.messages.length} messages\n`);
+}
+
+/** `amq-sim why`: why the messages of a queue are not moving, in plain words. */
+export async function runWhy(args: AdminArgs & { destination: string }): Promise<void> {
+  const d = (await call(args.admin, '/api/broker/why', post({ destination: args.destination }))) as { destination: string; pending: number; consumers: { local: number; network: number }; findings: string[] };
+  if (args.json) {
+    process.stdout.write(JSON.stringify(d, null, 2) + '\n');
+    return;
+  }
+  process.stdout.write(`${d.destination}: ${d.pending} pending, ${d.consumers.local} local and ${d.consumers.network} network consumers\n${d.findings.map((f) => `- ${f}`).join('\n')}\n`);
 }
 
 /** `amq-sim purge`: ActiveMQ's `activemq purge`. */

@@ -4,6 +4,9 @@ import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { DEFAULT_BROKER_CONFIG, type PartialBrokerConfig } from '../config/broker-config.js';
 import { type ClusterSecurity, clusterSecurity, withNetworkOptions } from './cluster-security.js';
+import { listenClusterConsole } from './cluster-console.js';
+import { hashPassword } from '../security/password.js';
+import { isLoopbackHost } from '../transport/link.js';
 import { ConfigError, configError } from '../errors.js';
 import { numberOption, portOption, withDefault } from './options.js';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from '../config/logger.js';
@@ -17,6 +20,7 @@ export interface ClusterArgs {
   topology: string;
   'base-port': number;
   'admin-base-port': number;
+  'console-port': number;
   host: string;
   data?: string;
   'lock-poll'?: number;
@@ -32,6 +36,7 @@ export function clusterOptions(y: Argv): Argv<ClusterArgs> {
     .positional('topology', { type: 'string', demandOption: true, describe: `${Object.keys(BUILTIN_TOPOLOGIES).join(', ')}, or a topology file (YAML or JSON)` })
     .option('base-port', portOption('base-port', 'STOMP port of the first broker; the others get the next ports, in the order listed', 61611))
     .option('admin-base-port', portOption('admin-base-port', 'Admin port of the first broker (amq-sim status --admin ...), likewise', 8161))
+    .option('console-port', portOption('console-port', 'Port of the cluster view: the topology drawn live, with faults as buttons (amq-sim fault ...)', 8160))
     .option('host', { type: 'string', default: '127.0.0.1', describe: 'Interface the brokers listen on' })
     .option('data', { type: 'string', describe: 'Directory for the brokers\' stores and generated configs [default: ./amq-sim-data/<topology>]' })
     .option('lock-poll', numberOption('lock-poll', withDefault('How often slaves try the store lock, ms (ActiveMQ lockAcquireSleepInterval)', DEFAULT_BROKER_CONFIG.locker.lockAcquireSleepInterval), { min: 100, integer: true }))
@@ -81,7 +86,8 @@ function portFree(host: string, port: number): Promise<boolean> {
   });
 }
 
-async function checkPorts(plans: BrokerPlan[], host: string): Promise<void> {
+async function checkPorts(plans: BrokerPlan[], host: string, consolePort: number): Promise<void> {
+  if (!(await portFree(host, consolePort))) throw configError('CONFIG_PORT_IN_USE', consolePort, 'cluster view');
   for (const p of plans) {
     for (const [what, url] of [['STOMP', p.stompUrl], ['admin', p.adminUrl]] as const) {
       const port = Number(new URL(url).port);
@@ -94,7 +100,7 @@ async function checkPorts(plans: BrokerPlan[], host: string): Promise<void> {
 
 
 /** The endpoint table printed at start: where each broker listens and what it is. */
-function endpointTable(topology: Topology, plans: BrokerPlan[], pids: Record<string, number | undefined>, security: ClusterSecurity): string {
+function endpointTable(topology: Topology, plans: BrokerPlan[], pids: Record<string, number | undefined>, security: ClusterSecurity, view: string): string {
   const rows = [['broker', 'pid', 'STOMP', 'admin', 'store', 'role']];
   for (const p of plans) {
     const role = p.sharesStoreWith.length > 0 ? `master/slave with ${p.sharesStoreWith.join(', ')}` : p.config.networkConnectors?.length ? `network → ${p.config.networkConnectors.join(' ')}` : 'broker';
@@ -107,6 +113,7 @@ function endpointTable(topology: Topology, plans: BrokerPlan[], pids: Record<str
     lines.push('', `Clients of ${group.map((p) => p.name).join(' / ')}: failover:(${group.map((p) => p.stompUrl).join(',')})`);
   }
   if (security.credentials.length > 0) lines.push('', ...security.credentials);
+  lines.push('', `Cluster view: ${view} (faults: amq-sim fault kill|freeze|resume|restart <broker> --cluster ${view.replace(/\/$/, '')})`);
   lines.push('', 'Ctrl-C stops every broker. Status: amq-sim status --admin <admin URL>', '');
   return lines.join('\n');
 }
@@ -132,7 +139,8 @@ export async function runCluster(args: ClusterArgs): Promise<void> {
       tls: args.tls === true,
     });
     checkNetworkUris(plans);
-    await checkPorts(plans, args.host);
+    await checkPorts(plans, args.host, args['console-port']);
+    if (!security.admin && !isLoopbackHost(args.host)) throw configError('CONFIG_INVALID', `--host ${args.host} puts the admin endpoints and the cluster view beyond loopback: add --secure`);
   } catch (err) {
     process.stderr.write(`amq-sim cluster: ${(err as Error).message}\n`);
     process.exit(err instanceof ConfigError ? 2 : 1);
@@ -164,8 +172,19 @@ export async function runCluster(args: ClusterArgs): Promise<void> {
     process.exit(1);
   }
   if (stopping) return;
+  const consoleHost = args.host === '0.0.0.0' ? '127.0.0.1' : args.host;
+  const view = await listenClusterConsole({
+    host: args.host,
+    port: args['console-port'],
+    topology,
+    plans,
+    supervisor,
+    credentials: security.admin && { user: security.admin.user, password: hashPassword(security.admin.password) },
+    adminPassword: security.admin?.password ?? null,
+  });
+  const viewUrl = `http://${security.adminUserInfo}${consoleHost}:${view.port}/`;
   // With JSON log lines on stdout the table goes to stderr, so it never breaks a log parser.
-  (logFormat === 'json' ? process.stderr : out).write('\n' + endpointTable(topology, plans, supervisor.pids, security) + '\n');
+  (logFormat === 'json' ? process.stderr : out).write('\n' + endpointTable(topology, plans, supervisor.pids, security, viewUrl) + '\n');
   await supervisor.allExited();
   if (!stopping) {
     process.stderr.write('amq-sim cluster: every broker has exited\n');

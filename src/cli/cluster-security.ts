@@ -13,6 +13,8 @@ export interface ClusterSecurity {
   credentials: string[];
   /** `user:password@` for the admin URLs printed, or ''. */
   adminUserInfo: string;
+  /** The admin user and its plain password (`--secure`), for the cluster view to call the brokers; null without. */
+  admin: { user: string; password: string } | null;
 }
 
 const secret = () => randomBytes(18).toString('base64url');
@@ -26,7 +28,7 @@ const secret = () => randomBytes(18).toString('base64url');
  */
 export function clusterSecurity(base: PartialBrokerConfig, secure: boolean): ClusterSecurity {
   const shared: PartialBrokerConfig = { ...base, bridgeAuthentication: { secret: secret(), ...base.bridgeAuthentication } };
-  if (!secure) return { shared, networkOptions: {}, credentials: [], adminUserInfo: '' };
+  if (!secure) return { shared, networkOptions: {}, credentials: [], adminUserInfo: '', admin: null };
   if (base.plugins?.simpleAuthenticationPlugin || base.plugins?.jaasAuthenticationPlugin) {
     throw configError('CONFIG_INVALID', '--secure makes its own users: leave the authentication plugin out of --config, or give network connectors userName and password yourself');
   }
@@ -48,6 +50,7 @@ export function clusterSecurity(base: PartialBrokerConfig, secure: boolean): Clu
     networkOptions: { userName: 'bridge', password: bridge },
     credentials: [`Users: admin / ${admin} (clients, admin endpoints)   bridge / ${bridge} (network connectors)`],
     adminUserInfo: `admin:${admin}@`,
+    admin: { user: 'admin', password: admin },
   };
 }
 

@@ -1,11 +1,14 @@
 /**
  * Runs each broker of a cluster as its own child process (`amq-sim broker
  * --config FILE`), prefixes its log lines with its name, and stops them all.
+ * The simulator's process faults act on them: kill -9, freeze and resume
+ * (SIGSTOP/SIGCONT), restart; each is logged with the broker's prefix.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { formatLogRecord, type LogFormat, type LogLevel } from '../config/logger.js';
+import { adminError } from '../errors.js';
 
 const CLI = fileURLToPath(new URL('../../bin/amq-sim.js', import.meta.url));
 /** A broker is up once it serves (ActiveMQ's "… started") or waits for the store lock as a slave. */
@@ -29,10 +32,18 @@ interface Running {
   name: string;
   process: ChildProcess;
   exited: Promise<void>;
+  frozen: boolean;
 }
 
+/** What the cluster view shows of a broker's process. */
+export type ProcessState = 'running' | 'frozen' | 'exited';
+
+export const PROCESS_FAULTS = ['kill', 'freeze', 'resume', 'restart'] as const;
+export type ProcessFault = (typeof PROCESS_FAULTS)[number];
+
 export class ClusterSupervisor {
-  private readonly running: Running[] = [];
+  /** The current process of each broker, by name. */
+  private readonly running = new Map<string, Running>();
   private readonly width: number;
   private stopping = false;
 
@@ -44,7 +55,45 @@ export class ClusterSupervisor {
   }
 
   get pids(): Record<string, number | undefined> {
-    return Object.fromEntries(this.running.map((r) => [r.name, r.process.pid]));
+    return Object.fromEntries([...this.running.values()].map((r) => [r.name, r.process.pid]));
+  }
+
+  processState(name: string): { pid: number | undefined; state: ProcessState } {
+    const r = this.running.get(name);
+    if (!r || !alive(r)) return { pid: r?.process.pid, state: 'exited' };
+    return { pid: r.process.pid, state: r.frozen ? 'frozen' : 'running' };
+  }
+
+  /** A process fault on one broker, as `amq-sim fault` and the cluster view ask for it. */
+  async fault(name: string, fault: ProcessFault): Promise<string> {
+    const index = this.brokers.findIndex((b) => b.name === name);
+    const r = this.running.get(name);
+    if (index < 0 || !r) throw adminError(404, 'ADMIN_NOT_FOUND', `No broker '${name}' in this cluster (${this.brokers.map((b) => b.name).join(', ')})`);
+    const prefix = this.prefix(name, index);
+    if (fault === 'restart') {
+      this.print(prefix, 'fault: restart (SIGTERM, then started again)');
+      await this.terminate(r);
+      r.frozen = false;
+      // Up as master or as a waiting slave; a broker that exits at once is reported by its own lines.
+      await this.spawn(this.brokers[index], index).catch(() => undefined);
+      return `${name} restarted (pid ${this.running.get(name)!.process.pid})`;
+    }
+    if (!alive(r)) throw adminError(409, 'ADMIN_NOT_SERVING', `exited: ${name} has no process to ${fault}; restart it`);
+    const signal = ({ kill: 'SIGKILL', freeze: 'SIGSTOP', resume: 'SIGCONT' } as const)[fault];
+    this.print(prefix, `fault: ${fault} (${signal} to pid ${r.process.pid})`);
+    r.process.kill(signal);
+    r.frozen = fault === 'freeze';
+    return `${name}: ${signal} sent to pid ${r.process.pid}`;
+  }
+
+  /** SIGTERM (SIGCONT first, a frozen process cannot stop), SIGKILL after the grace period. */
+  private async terminate(r: Running): Promise<void> {
+    if (!alive(r)) return;
+    if (r.frozen) r.process.kill('SIGCONT');
+    r.process.kill('SIGTERM');
+    const timer = setTimeout(() => alive(r) && r.process.kill('SIGKILL'), STOP_GRACE_MS);
+    await r.exited;
+    clearTimeout(timer);
   }
 
   /** Starts the brokers in order, each once the one before is up, so the first of a store group is its master. */
@@ -85,7 +134,7 @@ export class ClusterSupervisor {
         resolve();
       });
     });
-    this.running.push({ name: b.name, process: child, exited });
+    this.running.set(b.name, { name: b.name, process: child, exited, frozen: false });
     return ready;
   }
 
@@ -98,19 +147,22 @@ export class ClusterSupervisor {
     this.o.out.write(this.o.logFormat === 'json' && text.startsWith('{') ? `${text}\n` : `${prefix} ${text}\n`);
   }
 
-  /** Resolves when every broker has exited (stopped, crashed or killed by the user). */
+  /** Resolves when every broker has exited (stopped, crashed or killed by the user) and none was restarted meanwhile. */
   async allExited(): Promise<void> {
-    await Promise.all(this.running.map((r) => r.exited));
+    for (;;) {
+      const current = [...this.running.values()];
+      await Promise.all(current.map((r) => r.exited));
+      if ([...this.running.values()].every((r) => current.includes(r))) return;
+    }
   }
 
   /** SIGTERM to every broker still running, SIGKILL to any that has not exited after the grace period. */
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const r of this.running) if (r.process.exitCode === null && r.process.signalCode === null) r.process.kill('SIGTERM');
-    const timer = setTimeout(() => {
-      for (const r of this.running) if (r.process.exitCode === null && r.process.signalCode === null) r.process.kill('SIGKILL');
-    }, STOP_GRACE_MS);
-    await this.allExited();
-    clearTimeout(timer);
+    await Promise.all([...this.running.values()].map((r) => this.terminate(r)));
   }
+}
+
+function alive(r: Running): boolean {
+  return r.process.exitCode === null && r.process.signalCode === null;
 }

@@ -2,7 +2,8 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { VERSION } from '../broker/version.js';
 import { FAULT_ACTIONS } from '../network/connector-config.js';
-import { adminOption, runBridgeFault, runBrowse, runDstat, runPurge, runStatus } from './admin-commands.js';
+import { adminOption, runBridgeFault, runBrowse, runDstat, runFault, runPurge, runStatus, runWhy } from './admin-commands.js';
+import { PROCESS_FAULTS } from './cluster-supervisor.js';
 import { brokerOptions, runBroker } from './broker-command.js';
 import { clusterOptions, runCluster } from './cluster-command.js';
 import { consumeOptions, runConsume } from './consume-command.js';
@@ -18,6 +19,16 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     .command('cluster <topology>', "Run a topology (master-slave, network, combined, or a file) with each broker in its own process", clusterOptions, (args) => runCluster(args))
     .command('produce', 'Send messages (like ActiveMQ\'s `activemq producer`)', produceOptions, (args) => runProduce(args))
     .command('consume', 'Receive messages (like ActiveMQ\'s `activemq consumer`)', consumeOptions, (args) => runConsume(args))
+    .command(
+      'fault <action> <broker>',
+      'Inject a process fault into a broker of a running `amq-sim cluster`: kill (-9), freeze (SIGSTOP), resume (SIGCONT), restart',
+      (y) =>
+        y
+          .positional('action', { choices: PROCESS_FAULTS, demandOption: true })
+          .positional('broker', { type: 'string', demandOption: true, describe: 'Broker name, as the cluster prints it' })
+          .option('cluster', { type: 'string', default: 'http://127.0.0.1:8160', describe: 'The cluster view of amq-sim cluster (--console-port); credentials as http://user:password@host:port' }),
+      (args) => runFault(args as unknown as Parameters<typeof runFault>[0]),
+    )
     .command('dstat [type]', "One line per destination: size, consumers, enqueued, dequeued (ActiveMQ's `activemq dstat`)", (y) => adminOption(y).positional('type', { choices: ['all', 'queues', 'topics'], default: 'all' }), (args) => runDstat(args))
     .command(
       'browse',
@@ -28,6 +39,12 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
           .option('max', { type: 'number', describe: 'At most this many messages [default: 400]' })
           .option('json', { type: 'boolean', describe: 'Print the raw JSON' }),
       (args) => runBrowse(args),
+    )
+    .command(
+      'why',
+      'Why are the messages of a queue not moving? A plain-language diagnosis from the broker\'s live state',
+      (y) => adminOption(y).option('destination', { type: 'string', demandOption: true, describe: 'Queue: queue://NAME, /queue/NAME or NAME' }).option('json', { type: 'boolean', describe: 'Print the raw JSON' }),
+      (args) => runWhy(args),
     )
     .command('purge', "Delete every message of a queue (ActiveMQ's `activemq purge`)", (y) => adminOption(y).option('destination', { type: 'string', demandOption: true, describe: 'Queue: queue://NAME, /queue/NAME or NAME' }), (args) => runPurge(args))
     .command('hash-password', 'Hash a password read from standard input, for the config file, users.properties or AMQ_SIM_ADMIN_PASSWORD', {}, () => runHashPassword())

@@ -10,6 +10,8 @@ import type { IdGenerator } from '../broker/core/ids.js';
 import { BrokerMessage, DEFAULT_PRIORITY, type Headers } from '../broker/core/message.js';
 import type { MessageRouter } from '../broker/core/router.js';
 import { adminError } from '../errors.js';
+import type { BridgeView } from './bridge-view.js';
+import { diagnose } from './diagnosis.js';
 
 export interface ManagedConnection {
   readonly connectionId: string;
@@ -19,7 +21,10 @@ export interface ManagedConnection {
 
 /** What the management operations need of a broker. */
 export interface ManagedBroker {
+  readonly brokerName: string;
   readonly router: MessageRouter;
+  /** Its network bridges, as the network extension reports them (none without it). */
+  bridges(): BridgeView[];
   readonly ids: IdGenerator;
   connections(): Iterable<ManagedConnection>;
 }
@@ -87,12 +92,14 @@ export class BrokerManagement {
         return this.transfer(action, adminDestination(args.queue), args.messageId, adminDestination(args.to));
       case 'remove-message':
         return this.removeMessage(adminDestination(args.queue), args.messageId);
+      case 'why':
+        return diagnose(this.broker.router, adminDestination(args.destination), this.broker.bridges(), this.broker.brokerName);
       case 'connections':
         return { connections: [...this.broker.connections()].map((c) => c.describe()) };
       case 'close-connection':
         return this.closeConnection(args.connectionId);
       default:
-        throw adminError(404, 'ADMIN_NOT_FOUND', `No broker operation '${action}' (browse, send, purge, delete, move, copy, remove-message, connections, close-connection)`);
+        throw adminError(404, 'ADMIN_NOT_FOUND', `No broker operation '${action}' (browse, send, purge, delete, move, copy, remove-message, why, connections, close-connection)`);
     }
   }
 

@@ -9,6 +9,7 @@
  */
 import { Gauge, Registry } from 'prom-client';
 import type { BrokerStatus, QueueStatus, TopicStatus } from '../broker/status.js';
+import { bridgesOf } from './bridge-view.js';
 
 type Labels = Record<string, string>;
 
@@ -23,18 +24,6 @@ const destinationLabels = ['destination', 'type'];
 const queues = (s: BrokerStatus, pick: (q: QueueStatus) => number): Array<[Labels, number]> => s.queues.map((q) => [{ destination: q.name, type: 'queue' }, pick(q)]);
 const topics = (s: BrokerStatus, pick: (t: TopicStatus) => number): Array<[Labels, number]> => s.topics.map((t) => [{ destination: t.name, type: 'topic' }, pick(t)]);
 
-/** What the metrics read of the network extension's status. */
-interface BridgeView {
-  name: string;
-  remoteBrokerName: string | null;
-  state: string;
-  forwarded: number;
-  acknowledged: number;
-  inFlight: number;
-  stalls: number;
-  reconnects: number;
-}
-const bridges = (s: BrokerStatus): BridgeView[] => (s.network as { bridges?: BridgeView[] } | undefined)?.bridges ?? [];
 const bridgeLabels = (b: { name: string; remoteBrokerName: string | null }) => ({ bridge: b.name, remote: b.remoteBrokerName ?? '' });
 
 const METRICS: Metric[] = [
@@ -52,12 +41,12 @@ const METRICS: Metric[] = [
   { name: 'amq_sim_dispatch_count', help: 'Messages handed to consumers (ActiveMQ DispatchCount)', labels: destinationLabels, values: (s) => queues(s, (q) => q.dispatched) },
   { name: 'amq_sim_expired_count', help: 'Messages that expired (ActiveMQ ExpiredCount)', labels: destinationLabels, values: (s) => queues(s, (q) => q.expired) },
   { name: 'amq_sim_consumer_count', help: 'Consumers (topic: subscriptions) on a destination (ActiveMQ ConsumerCount)', labels: destinationLabels, values: (s) => [...queues(s, (q) => q.consumers), ...topics(s, (t) => t.subscriptions)] },
-  { name: 'amq_sim_bridge_up', help: 'Whether a network bridge is up', labels: ['bridge', 'remote'], values: (s) => bridges(s).map((b) => [bridgeLabels(b), b.state === 'up' ? 1 : 0]) },
-  { name: 'amq_sim_bridge_enqueue_counter', help: 'Messages a bridge forwarded (ActiveMQ NetworkBridge EnqueueCounter)', labels: ['bridge', 'remote'], values: (s) => bridges(s).map((b) => [bridgeLabels(b), b.forwarded]) },
-  { name: 'amq_sim_bridge_dequeue_counter', help: 'Forwarded messages the remote acknowledged (ActiveMQ NetworkBridge DequeueCounter)', labels: ['bridge', 'remote'], values: (s) => bridges(s).map((b) => [bridgeLabels(b), b.acknowledged]) },
-  { name: 'amq_sim_bridge_in_flight', help: 'Forwarded messages not yet acknowledged', labels: ['bridge', 'remote'], values: (s) => bridges(s).map((b) => [bridgeLabels(b), b.inFlight]) },
-  { name: 'amq_sim_bridge_stalls', help: 'Times the progress watchdog found a bridge stalled', labels: ['bridge', 'remote'], values: (s) => bridges(s).map((b) => [bridgeLabels(b), b.stalls]) },
-  { name: 'amq_sim_bridge_reconnects', help: 'Times a bridge reconnected', labels: ['bridge', 'remote'], values: (s) => bridges(s).map((b) => [bridgeLabels(b), b.reconnects]) },
+  { name: 'amq_sim_bridge_up', help: 'Whether a network bridge is up', labels: ['bridge', 'remote'], values: (s) => bridgesOf(s).map((b) => [bridgeLabels(b), b.state === 'up' ? 1 : 0]) },
+  { name: 'amq_sim_bridge_enqueue_counter', help: 'Messages a bridge forwarded (ActiveMQ NetworkBridge EnqueueCounter)', labels: ['bridge', 'remote'], values: (s) => bridgesOf(s).map((b) => [bridgeLabels(b), b.forwarded]) },
+  { name: 'amq_sim_bridge_dequeue_counter', help: 'Forwarded messages the remote acknowledged (ActiveMQ NetworkBridge DequeueCounter)', labels: ['bridge', 'remote'], values: (s) => bridgesOf(s).map((b) => [bridgeLabels(b), b.acknowledged]) },
+  { name: 'amq_sim_bridge_in_flight', help: 'Forwarded messages not yet acknowledged', labels: ['bridge', 'remote'], values: (s) => bridgesOf(s).map((b) => [bridgeLabels(b), b.inFlight]) },
+  { name: 'amq_sim_bridge_stalls', help: 'Times the progress watchdog found a bridge stalled', labels: ['bridge', 'remote'], values: (s) => bridgesOf(s).map((b) => [bridgeLabels(b), b.stalls]) },
+  { name: 'amq_sim_bridge_reconnects', help: 'Times a bridge reconnected', labels: ['bridge', 'remote'], values: (s) => bridgesOf(s).map((b) => [bridgeLabels(b), b.reconnects]) },
 ];
 
 /** A registry of its own per broker (several brokers may share a process, as in tests); the status is read once a scrape. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { connectClient, startBroker } from '../helpers/broker.js';
 import { runCli } from '../helpers/process.js';
 
-describe('amq-sim dstat, browse and purge', () => {
+describe('amq-sim dstat, browse, why and purge', () => {
   it('show destinations and messages of a running broker and purge a queue, as ActiveMQ\'s tools do', async () => {
     const b = await startBroker({ admin: 'http://127.0.0.1:0' });
     const admin = `http://127.0.0.1:${b.adminPort}`;
@@ -22,6 +22,10 @@ describe('amq-sim dstat, browse and purge', () => {
     expect(browse.stdoutText.filter((l) => l.startsWith('ID:'))).toHaveLength(2);
     expect(browse.stdoutText.join('\n')).toMatch(/region=eu\n {2}order 0\n/);
     expect(browse.stdoutText.at(-1)).toBe('2 messages');
+
+    const why = runCli(['why', '--admin', admin, '--destination', 'queue://orders']);
+    expect(await why.waitExit()).toBe(0);
+    expect(why.stdoutText).toEqual(['queue://orders: 3 pending, 0 local and 0 network consumers', '- 3 messages wait on orders and nobody wants them: no consumer on localhost, and no other broker has asked for orders over a bridge.']);
 
     const purge = runCli(['purge', '--admin', admin, '--destination', 'orders']);
     expect(await purge.waitExit()).toBe(0);

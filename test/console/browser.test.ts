@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { StompClient } from '../../src/client/index.js';
 import { eventually } from '../helpers/broker.js';
-import { type CliProcess, freePort, runCli } from '../helpers/process.js';
+import { type CliProcess, freePort, freePortRange, runCli } from '../helpers/process.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const unavailable = existsSync(CHROMIUM) ? null : `no ${CHROMIUM} (apt-get install chromium)`;
@@ -85,4 +86,56 @@ describe('the console in Chromium', () => {
     await bridge.getByRole('button', { name: 'heal' }).click();
     await eventually(async () => (await status(edge)).network?.bridges[0].fault === null, 5000, 'the bridge healed');
   }, 60_000);
+
+  it('draws a master/slave cluster and shows the failover after kill -9 of the master from its button, then the restarted broker waiting', async (ctx) => {
+    if (unavailable) return ctx.skip(unavailable);
+    const c = await clusterProcess('master-slave', '--lock-poll', '500');
+    const page = await open(c.view);
+    await page.locator('g[data-broker="broker1"][data-role="master"]').waitFor({ timeout: 10_000 });
+    await page.locator('g[data-broker="broker2"][data-role="slave"]').waitFor();
+    await page.locator('[data-holder="broker1"]').waitFor();
+
+    await page.locator('tr[data-broker-row="broker1"]').getByRole('button', { name: 'kill -9' }).click();
+    await page.locator('g[data-broker="broker1"][data-role="down"]').waitFor({ timeout: 10_000 });
+    await page.locator('g[data-broker="broker2"][data-role="master"]').waitFor({ timeout: 15_000 });
+    await page.locator('[data-holder="broker2"]').waitFor();
+    await c.process.waitForOutput(/^\[broker1\]\s+fault: kill \(SIGKILL to pid \d+\)$/);
+
+    await page.locator('tr[data-broker-row="broker1"]').getByRole('button', { name: 'restart' }).click();
+    await page.locator('g[data-broker="broker1"][data-role="slave"]').waitFor({ timeout: 15_000 });
+    await stop(c);
+  }, 90_000);
+
+  it('draws the network\'s bridges, freezes the hub and stalls a bridge from the page and from amq-sim fault', async (ctx) => {
+    if (unavailable) return ctx.skip(unavailable);
+    const c = await clusterProcess('network');
+    const page = await open(c.view);
+    await page.locator('path[data-bridge="broker2->broker1"][stroke="#2e7d32"]').waitFor({ timeout: 15_000 });
+    await page.locator('path[data-bridge="broker3->broker1"]').waitFor();
+
+    await page.locator('tr[data-broker-row="broker2"] [data-bridge-row] button', { hasText: 'stall' }).click();
+    await page.locator('path[data-bridge="broker2->broker1"][stroke="#c62828"]').waitFor({ timeout: 10_000 });
+
+    const freeze = runCli(['fault', 'freeze', 'broker1', '--cluster', c.view]);
+    expect(await freeze.waitExit()).toBe(0);
+    await page.locator('g[data-broker="broker1"][data-role="frozen"]').waitFor({ timeout: 10_000 });
+    await page.locator('tr[data-broker-row="broker1"]').getByRole('button', { name: 'resume' }).click();
+    await page.locator('g[data-broker="broker1"][data-role="master"]').waitFor({ timeout: 10_000 });
+    await stop(c);
+  }, 90_000);
 });
+
+async function clusterProcess(topology: string, ...extra: string[]): Promise<{ process: CliProcess; view: string }> {
+  const base = await freePortRange(4);
+  const adminBase = await freePortRange(4);
+  const consolePort = await freePort();
+  const p = runCli(['cluster', topology, '--base-port', String(base), '--admin-base-port', String(adminBase), '--console-port', String(consolePort), '--data', tempDir('cluster-view'), '--log-format', 'pretty', ...extra]);
+  await p.waitForOutput(/^Ctrl-C stops every broker/, 30_000);
+  expect(p.stdoutText.join('\n')).toContain(`Cluster view: http://127.0.0.1:${consolePort}/`);
+  return { process: p, view: `http://127.0.0.1:${consolePort}/` };
+}
+
+async function stop(c: { process: CliProcess }): Promise<void> {
+  c.process.signal('SIGINT');
+  expect(await c.process.waitExit(20_000)).toBe(0);
+}

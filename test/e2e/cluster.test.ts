@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { eventually, sleep } from '../helpers/broker.js';
-import { type CliProcess, freePortRange, runCli } from '../helpers/process.js';
+import { type CliProcess, freePort, freePortRange, runCli } from '../helpers/process.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const FINAL_PRODUCED = /^Produced (\d+) messages to \S+ in [\d.]+ s \(\d+ msg\/s\), (\d+) errors(?:, (\d+) sent again after a reconnect)?$/;
@@ -20,7 +20,8 @@ async function cluster(topology: string, ...extra: string[]): Promise<Cluster> {
   const data = tempDir('cluster');
   const base = await freePortRange(4);
   const adminBase = await freePortRange(4);
-  const p = runCli(['cluster', topology, '--base-port', String(base), '--admin-base-port', String(adminBase), '--data', data, '--log-format', 'pretty', ...extra]);
+  const consolePort = await freePort();
+  const p = runCli(['cluster', topology, '--base-port', String(base), '--admin-base-port', String(adminBase), '--console-port', String(consolePort), '--data', data, '--log-format', 'pretty', ...extra]);
   await p.waitForOutput(/^Ctrl-C stops every broker/, 30_000);
   const pid = (broker: string) => Number(new RegExp(`^${broker}\\s+(\\d+)\\s+stomp(\\+ssl)?://`).exec(p.stdoutText.find((l) => l.startsWith(`${broker} `))!)![1]);
   return { p, data, port: (i) => base + i, pid };

@@ -58,6 +58,11 @@ export class FlowControl {
     return refusal;
   }
 
+  /** Whether `dest` is holding producers back now (since a send to it was last refused). */
+  isHolding(dest: Destination): boolean {
+    return this.blocked.has(dest.key);
+  }
+
   private refusal(dest: Destination, persistent: boolean, producer: string): Refusal | null {
     const inStore = persistent && this.o.store.pagesOut && !dest.temporary;
     const store = this.o.usage.store;

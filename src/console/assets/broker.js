@@ -1,7 +1,7 @@
 // The console of one broker: the tabs of ActiveMQ's web console, from
 // GET /api/status every two seconds; operations through POST /api/broker/*
 // and POST /api/network/*.
-import { action, bytes, el, getJson, notice, post, table } from './common.js';
+import { action, bytes, delayArgs, el, getJson, notice, post, table } from './common.js';
 
 const REFRESH_MS = 2000;
 let status = null;
@@ -52,6 +52,10 @@ const tabs = {
         })), { id: 'messages' }),
       );
     };
+    const why = async (queue) => {
+      const d = await post('/api/broker/why', { destination: queue });
+      browser.replaceChildren(el('h3', {}, `Why ${queue} is not moving (${d.pending} pending, ${d.consumers.local} local and ${d.consumers.network} network consumers)`), el('ul', { class: 'diagnosis', id: 'diagnosis' }, d.findings.map((f) => el('li', {}, f))));
+    };
     const transfer = (how, queue, messageId) => action(how === 'move' ? 'Move' : 'Copy', async () => {
       const to = prompt(`${how === 'move' ? 'Move' : 'Copy'} ${messageId} to queue:`);
       if (!to) return 'Cancelled';
@@ -68,6 +72,7 @@ const tabs = {
           attrs: { 'data-queue': q.name },
           cells: [q.name, q.pending, q.inStore, bytes(q.memory), q.consumers, q.enqueued, q.dequeued, el('span', {},
             el('button', { onclick: action('Browse', () => browse(q.name).then(() => `Browsed ${q.name}`)) }, 'Browse'),
+            el('button', { onclick: action('Why', () => why(q.name).then(() => `Diagnosed ${q.name}`)) }, 'Why?'),
             el('button', { onclick: action('Purge', async () => `Purged ${(await post('/api/broker/purge', { queue: q.name })).purged} messages from ${q.name}`) }, 'Purge'),
             el('button', { onclick: action('Delete', async () => { if (!confirm(`Delete queue ${q.name} and its messages?`)) return 'Cancelled'; await post('/api/broker/delete', { queue: q.name }); return `Deleted ${q.name}`; }) }, 'Delete'))],
         })),
@@ -114,7 +119,7 @@ const tabs = {
 
   network: () => {
     const list = el('div');
-    const fault = (name, kind) => action(`${kind} ${name}`, async () => (await post(`/api/network/${kind}`, { bridge: name })).results.join('; '));
+    const fault = (name, kind) => action(`${kind} ${name}`, async () => (await post(`/api/network/${kind}`, { bridge: name, ...delayArgs(kind) })).results.join('; '));
     return {
       nodes: [list],
       update: () => {

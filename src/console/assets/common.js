@@ -54,3 +54,9 @@ export function action(label, run) {
 }
 
 export const bytes = (n) => (n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : n < 1073741824 ? `${(n / 1048576).toFixed(1)} MiB` : `${(n / 1073741824).toFixed(1)} GiB`);
+
+/** A bridge delay asks how long; other faults take no argument. */
+export function delayArgs(kind) {
+  if (kind !== 'delay') return {};
+  return { ms: prompt('Delay every frame of the bridge by how many ms?', '500') ?? '500' };
+}
