@@ -45,6 +45,7 @@ const MESSAGES = {
   STOMP_TRANSACTION_MISSING: (verb: string) => `Must specify the transaction you are ${verb}`,
   STOMP_AUTHENTICATION_FAILED: (user: string) => `User name [${user}] or password is invalid.`,
   STOMP_NOT_AUTHORIZED: (user: string, verb: string, destination: string) => `User ${user} is not authorized to ${verb}: ${destination}`,
+  STOMP_OPENWIRE_CLIENT: () => 'This is an OpenWire client (ActiveMQ\'s native protocol): amq-sim speaks STOMP only; connect with a STOMP client (stomp://)',
   STOMP_NOT_A_BRIDGE: (user: string) => `User ${user || '(not authenticated)'} is not authorized to act as a network bridge`,
   STOMP_STORE_FAILED: (reason: string) => `Could not store the message: ${reason}`,
   /** ActiveMQ's ResourceAllocationException texts (sendFailIfNoSpace, sendFailIfNoSpaceAfterTimeout). */

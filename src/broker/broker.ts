@@ -399,7 +399,7 @@ export class Broker implements ExtensionHost {
       {
         status: () => this.status(),
         health: () => ({ ok: this.role !== 'stopped', role: this.role }),
-        metrics: async () => ({ contentType: metrics.contentType, body: await metrics.text() }),
+        metrics: () => metrics.scrape(),
         asset: (path) => consoleAsset(path),
         command: async (extension, action, args) => {
           if (this.role !== 'master') throw adminError(409, 'ADMIN_NOT_SERVING', this.role);
@@ -454,7 +454,7 @@ export class Broker implements ExtensionHost {
       brokerId: this.brokerId,
       pid: process.pid,
       role: this.role,
-      lock: this.lock ? { path: this.lock.lockPath, held: this.lock.held, holder: this.lock.holder() } : null,
+      lock: this.lock ? { path: this.lock.lockPath, held: this.lock.held, holder: this.lock.holder(), pollMs: this.config.locker.lockAcquireSleepInterval } : null,
       version: VERSION,
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       connectors: this.addresses,

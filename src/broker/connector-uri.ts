@@ -23,8 +23,13 @@ export interface TransportConnectorSpec {
   query: string;
 }
 
-const SCHEMES: Record<string, 'stomp' | 'ws'> = { stomp: 'stomp', 'stomp+nio': 'stomp', 'stomp+tcp': 'stomp', 'stomp+ssl': 'stomp', 'stomp+nio+ssl': 'stomp', ws: 'ws', wss: 'ws' };
-const TLS_SCHEMES = new Set(['stomp+ssl', 'stomp+nio+ssl', 'wss']);
+// ActiveMQ's OpenWire addresses (tcp, nio, auto) are served as STOMP too: amq-sim's bridges dial them (an activemq.xml
+// hub and edges work unchanged), and an OpenWire client is told amq-sim speaks STOMP only.
+const SCHEMES: Record<string, 'stomp' | 'ws'> = {
+  stomp: 'stomp', 'stomp+nio': 'stomp', 'stomp+tcp': 'stomp', 'stomp+ssl': 'stomp', 'stomp+nio+ssl': 'stomp', ws: 'ws', wss: 'ws',
+  tcp: 'stomp', nio: 'stomp', auto: 'stomp', 'auto+nio': 'stomp', ssl: 'stomp', 'nio+ssl': 'stomp', 'auto+ssl': 'stomp', 'auto+nio+ssl': 'stomp',
+};
+const TLS_SCHEMES = new Set(['stomp+ssl', 'stomp+nio+ssl', 'wss', 'ssl', 'nio+ssl', 'auto+ssl', 'auto+nio+ssl']);
 const DEFAULT_PORTS: Record<'stomp' | 'ws', number> = { stomp: 61613, ws: 61614 };
 
 /** Transport connector options and their defaults (ActiveMQ's names; amq-sim's own marked). */
@@ -58,7 +63,7 @@ export const DEFAULT_CONNECTION_OPTIONS: ConnectionOptions = {
 export function parseTransportUri(text: string): TransportConnectorSpec {
   const uri = parseSimpleUri(text);
   const kind = SCHEMES[uri.scheme];
-  if (!kind) throw configError('CONFIG_URI', text, `transport scheme '${uri.scheme}' is not supported: amq-sim speaks STOMP over stomp://, stomp+nio://, stomp+ssl://, ws:// and wss://`);
+  if (!kind) throw configError('CONFIG_URI', text, `transport scheme '${uri.scheme}' is not supported: amq-sim speaks STOMP over stomp://, stomp+nio://, stomp+ssl://, ws:// and wss:// (and serves ActiveMQ's tcp://, nio://, auto:// addresses to its bridges)`);
   const o = new UriOptions(uri.params, text);
   const maxFrameSize = o.number('wireFormat.maxFrameSize', DEFAULT_PARSER_LIMITS.maxFrameSize, { min: 1024 });
   const maxDataLength = o.number('wireFormat.maxDataLength', maxFrameSize, { min: 1 });

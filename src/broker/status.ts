@@ -44,7 +44,8 @@ export interface BrokerStatus {
   brokerId: string;
   pid: number;
   role: string;
-  lock: { path: string; held: boolean; holder: { brokerName: string; pid: number; host: string; acquiredAt: string } | null } | null;
+  /** The store lock of a shared store; `pollMs`: how often a slave tries it (lockAcquireSleepInterval). */
+  lock: { path: string; held: boolean; holder: { brokerName: string; pid: number; host: string; acquiredAt: string } | null; pollMs: number } | null;
   version: string;
   uptimeSeconds: number;
   connectors: ConnectorStatus[];

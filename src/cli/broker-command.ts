@@ -6,8 +6,8 @@ import { formatSize } from '../config/size.js';
 import { numberOption, sizeOption, withDefault } from './options.js';
 import { ConfigError, isLockWaitAborted } from '../errors.js';
 import { SYNC_STRATEGIES, type SyncStrategy } from '../store/sync-policy.js';
-import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from '../config/logger.js';
-import { readConfigFile } from './config-file.js';
+import { createLogger, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from '../config/logger.js';
+import { readBrokerConfigFile } from './config-file.js';
 
 export interface BrokerArgs {
   name?: string;
@@ -20,6 +20,9 @@ export interface BrokerArgs {
   network?: string[];
   admin?: string;
   'admin-user'?: string;
+  'activemq-base'?: string;
+  'activemq-conf'?: string;
+  'activemq-data'?: string;
   'fail-if-locked'?: boolean;
   'memory-limit'?: number;
   'store-limit'?: number;
@@ -57,16 +60,24 @@ export function brokerOptions(y: Argv): Argv<BrokerArgs> {
         "Network connector URI, repeatable (ActiveMQ's forms and options): 'static:(stomp://hub:61611)?duplex=true&networkTTL=2', 'masterslave:(stomp://a:61611,stomp://b:61611)', 'static:(failover:(stomp://a:61611,stomp://b:61611))'",
     })
     .option('admin', { type: 'string', describe: 'Admin endpoint for `amq-sim status` and `amq-sim bridge`, e.g. http://127.0.0.1:8161 [default: none]' })
+    .option('activemq-base', { type: 'string', describe: 'For an activemq.xml --config: ${activemq.base} (as ACTIVEMQ_BASE) [default: the folder above its conf/, or its own]' })
+    .option('activemq-conf', { type: 'string', describe: 'For an activemq.xml --config: ${activemq.conf} (as ACTIVEMQ_CONF) [default: <base>/conf]' })
+    .option('activemq-data', { type: 'string', describe: 'For an activemq.xml --config: ${activemq.data} (as ACTIVEMQ_DATA) [default: <base>/data]' })
     .option('admin-user', { type: 'string', describe: 'User name the admin endpoint asks for (HTTP Basic), its password from AMQ_SIM_ADMIN_PASSWORD; required when --admin is not on loopback [default: none, or AMQ_SIM_ADMIN_USER]' })
-    .option('config', { type: 'string', describe: 'JSON or YAML file with broker settings; the environment (AMQ_SIM_ADMIN_USER, AMQ_SIM_ADMIN_PASSWORD, AMQ_SIM_BRIDGE_SECRET) overrides it, flags override both' })
+    .option('config', { type: 'string', describe: 'JSON or YAML file with broker settings, or an ActiveMQ activemq.xml (ACTIVEMQ_BASE, ACTIVEMQ_CONF, ACTIVEMQ_DATA as its start script sets them); the environment (AMQ_SIM_ADMIN_USER, AMQ_SIM_ADMIN_PASSWORD, AMQ_SIM_BRIDGE_SECRET) overrides it, flags override both' })
     .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log level' })
     .option('log-format', { choices: ['json', 'pretty'] as const, describe: 'Log format [default: pretty on a terminal, json otherwise]' }) as unknown as Argv<BrokerArgs>;
 }
 
 /** Builds the broker config from a config file (if any) and the flags, which win. */
-function configFromArgs(args: BrokerArgs): PartialBrokerConfig[] {
+function configFromArgs(args: BrokerArgs, logger: Logger): PartialBrokerConfig[] {
   const layers: PartialBrokerConfig[] = [];
-  if (args.config) layers.push(readConfigFile(args.config) as PartialBrokerConfig);
+  if (args.config) {
+    const directories = { ACTIVEMQ_BASE: args['activemq-base'], ACTIVEMQ_CONF: args['activemq-conf'], ACTIVEMQ_DATA: args['activemq-data'] };
+    const file = readBrokerConfigFile(args.config, { ...process.env, ...Object.fromEntries(Object.entries(directories).filter(([, v]) => v !== undefined)) });
+    if (file.ignored.length > 0) logger.warn({ file: args.config, ignored: file.ignored }, `Not supported by amq-sim, ignored: ${file.ignored.join(', ')}`);
+    layers.push(file.config);
+  }
   layers.push(environmentLayer(process.env));
   const flags: PartialBrokerConfig = {};
   if (args.name !== undefined) flags.brokerName = args.name;
@@ -120,7 +131,7 @@ export async function runBroker(args: BrokerArgs): Promise<void> {
   const logger = createLogger({ level: args['log-level'], format: args['log-format'] });
   let config: BrokerConfig;
   try {
-    config = resolveBrokerConfig(...configFromArgs(args));
+    config = resolveBrokerConfig(...configFromArgs(args, logger));
   } catch (err) {
     failedToStart(err);
   }

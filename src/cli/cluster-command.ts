@@ -5,6 +5,7 @@ import type { Argv } from 'yargs';
 import { DEFAULT_BROKER_CONFIG, type PartialBrokerConfig } from '../config/broker-config.js';
 import { type ClusterSecurity, clusterSecurity, withNetworkOptions } from './cluster-security.js';
 import { listenClusterConsole } from './cluster-console.js';
+import { planXmlCluster, xmlFiles } from './xml-cluster.js';
 import { hashPassword } from '../security/password.js';
 import { isLoopbackHost } from '../transport/link.js';
 import { ConfigError, configError } from '../errors.js';
@@ -17,7 +18,7 @@ import { readConfigFile } from './config-file.js';
 import { textTable } from './text-table.js';
 
 export interface ClusterArgs {
-  topology: string;
+  topology: string[];
   'base-port': number;
   'admin-base-port': number;
   'console-port': number;
@@ -33,7 +34,7 @@ export interface ClusterArgs {
 
 export function clusterOptions(y: Argv): Argv<ClusterArgs> {
   return y
-    .positional('topology', { type: 'string', demandOption: true, describe: `${Object.keys(BUILTIN_TOPOLOGIES).join(', ')}, or a topology file (YAML or JSON)` })
+    .positional('topology', { type: 'string', array: true, demandOption: true, describe: `${Object.keys(BUILTIN_TOPOLOGIES).join(', ')}, a topology file (YAML or JSON), or activemq.xml files (or folders of them): one broker each` })
     .option('base-port', portOption('base-port', 'STOMP port of the first broker; the others get the next ports, in the order listed', 61611))
     .option('admin-base-port', portOption('admin-base-port', 'Admin port of the first broker (amq-sim status --admin ...), likewise', 8161))
     .option('console-port', portOption('console-port', 'Port of the cluster view: the topology drawn live, with faults as buttons (amq-sim fault ...)', 8160))
@@ -48,7 +49,8 @@ export function clusterOptions(y: Argv): Argv<ClusterArgs> {
     .example('$0 cluster network', 'Network of brokers: the hub broker1 (producers) and the edges broker2, broker3 (consumers) on 61611-61613')
     .example('$0 cluster master-slave --lock-poll 1000', 'Two brokers on one store; kill -9 the master and watch broker2 take over')
     .example('$0 cluster ./my-topology.yml --base-port 62000', 'Any layout from a file')
-    .example('$0 cluster network --secure --tls --config tls.yml', 'The network of brokers with users, bridge credentials and TLS') as unknown as Argv<ClusterArgs>;
+    .example('$0 cluster network --secure --tls --config tls.yml', 'The network of brokers with users, bridge credentials and TLS')
+    .example('$0 cluster broker1.xml broker2.xml broker3.xml', 'Your own ActiveMQ topology, one broker per activemq.xml') as unknown as Argv<ClusterArgs>;
 }
 
 function loadTopology(nameOrFile: string): Topology {
@@ -122,22 +124,32 @@ export async function runCluster(args: ClusterArgs): Promise<void> {
   const out = process.stdout;
   let topology: Topology;
   let plans: BrokerPlan[];
-  const dataDir = resolve(args.data ?? join('amq-sim-data', topologyName(args.topology)));
+  const files = xmlFiles(args.topology);
+  const dataDir = resolve(args.data ?? join('amq-sim-data', files ? 'activemq-xml' : topologyName(args.topology[0])));
   let security: ClusterSecurity;
   try {
-    topology = loadTopology(args.topology);
     security = clusterSecurity(args.config ? (readConfigFile(args.config) as PartialBrokerConfig) : {}, args.secure === true);
-    if (args.tls && !security.shared.sslContext?.certFile) throw configError('CONFIG_INVALID', '--tls needs sslContext (keyFile, certFile, caFile) in the --config file');
-    plans = planCluster(topology, {
-      basePort: args['base-port'],
-      adminBasePort: args['admin-base-port'],
-      host: args.host,
-      dataDir,
-      lockPoll: args['lock-poll'],
-      shared: security.shared,
-      networkQuery: (uri) => withNetworkOptions(uri, security.networkOptions),
-      tls: args.tls === true,
-    });
+    if (files) {
+      if (args.tls) throw configError('CONFIG_INVALID', '--tls applies to the built-in topologies: activemq.xml files give their own stomp+ssl:// connectors and sslContext');
+      const xml = planXmlCluster(files, args['admin-base-port'], security.shared);
+      topology = xml.topology;
+      plans = xml.plans.map((p) => ({ ...p, config: { ...p.config, networkConnectors: p.config.networkConnectors!.map((uri) => withNetworkOptions(uri, security.networkOptions)) } }));
+      for (const x of xml.ignored) process.stderr.write(`[${x.broker}] Not supported by amq-sim, ignored: ${x.ignored.join(', ')}\n`);
+    } else {
+      if (args.topology.length > 1) throw configError('CONFIG_INVALID', `One topology at a time (${args.topology.join(', ')}): several files are activemq.xml files, one per broker`);
+      topology = loadTopology(args.topology[0]);
+      if (args.tls && !security.shared.sslContext?.certFile) throw configError('CONFIG_INVALID', '--tls needs sslContext (keyFile, certFile, caFile) in the --config file');
+      plans = planCluster(topology, {
+        basePort: args['base-port'],
+        adminBasePort: args['admin-base-port'],
+        host: args.host,
+        dataDir,
+        lockPoll: args['lock-poll'],
+        shared: security.shared,
+        networkQuery: (uri) => withNetworkOptions(uri, security.networkOptions),
+        tls: args.tls === true,
+      });
+    }
     checkNetworkUris(plans);
     await checkPorts(plans, args.host, args['console-port']);
     if (!security.admin && !isLoopbackHost(args.host)) throw configError('CONFIG_INVALID', `--host ${args.host} puts the admin endpoints and the cluster view beyond loopback: add --secure`);

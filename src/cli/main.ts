@@ -7,6 +7,7 @@ import { PROCESS_FAULTS } from './cluster-supervisor.js';
 import { brokerOptions, runBroker } from './broker-command.js';
 import { clusterOptions, runCluster } from './cluster-command.js';
 import { consumeOptions, runConsume } from './consume-command.js';
+import { type ConfigArgs, runConfig } from './config-command.js';
 import { runHashPassword } from './hash-password-command.js';
 import { produceOptions, runProduce } from './produce-command.js';
 
@@ -16,7 +17,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     .version(VERSION)
     .usage('$0 <command> [options]\n\nA STOMP broker that runs Apache ActiveMQ cluster topologies as real processes.')
     .command('broker', 'Run one broker', brokerOptions, (args) => runBroker(args))
-    .command('cluster <topology>', "Run a topology (master-slave, network, combined, or a file) with each broker in its own process", clusterOptions, (args) => runCluster(args))
+    .command('cluster <topology..>', 'Run a topology (master-slave, network, combined, a topology file, or activemq.xml files) with each broker in its own process', clusterOptions, (args) => runCluster(args))
     .command('produce', 'Send messages (like ActiveMQ\'s `activemq producer`)', produceOptions, (args) => runProduce(args))
     .command('consume', 'Receive messages (like ActiveMQ\'s `activemq consumer`)', consumeOptions, (args) => runConsume(args))
     .command(
@@ -47,6 +48,12 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
       (args) => runWhy(args),
     )
     .command('purge', "Delete every message of a queue (ActiveMQ's `activemq purge`)", (y) => adminOption(y).option('destination', { type: 'string', demandOption: true, describe: 'Queue: queue://NAME, /queue/NAME or NAME' }), (args) => runPurge(args))
+    .command(
+      'config <action> <file>',
+      'print: the configuration a broker runs with from an activemq.xml, YAML or JSON file, in amq-sim\'s YAML; to-xml: the same as an activemq.xml',
+      (y) => y.positional('action', { choices: ['print', 'to-xml'] as const, demandOption: true }).positional('file', { type: 'string', demandOption: true }).option('out', { type: 'string', describe: 'Write to this file instead of standard output' }),
+      (args) => runConfig(args as unknown as ConfigArgs),
+    )
     .command('hash-password', 'Hash a password read from standard input, for the config file, users.properties or AMQ_SIM_ADMIN_PASSWORD', {}, () => runHashPassword())
     .command('status', "Show a running broker's role, destinations and network bridges", (y) => adminOption(y).option('json', { type: 'boolean', describe: 'Print the raw JSON' }), (args) => runStatus(args))
     .command(

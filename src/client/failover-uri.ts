@@ -39,8 +39,11 @@ export const DEFAULT_FAILOVER: Readonly<FailoverOptions> = {
   startupMaxReconnectAttempts: -1,
 };
 
-const CLIENT_SCHEMES: Record<string, 'stomp' | 'ws'> = { stomp: 'stomp', 'stomp+nio': 'stomp', tcp: 'stomp', ws: 'ws', 'stomp+ssl': 'stomp', 'stomp+nio+ssl': 'stomp', ssl: 'stomp', wss: 'ws' };
-const TLS_SCHEMES = new Set(['stomp+ssl', 'stomp+nio+ssl', 'ssl', 'wss']);
+/** ActiveMQ's OpenWire schemes (tcp, nio, auto) name an amq-sim broker's port that serves STOMP too. */
+const CLIENT_SCHEMES: Record<string, 'stomp' | 'ws'> = {
+  stomp: 'stomp', 'stomp+nio': 'stomp', tcp: 'stomp', nio: 'stomp', auto: 'stomp', ws: 'ws', 'stomp+ssl': 'stomp', 'stomp+nio+ssl': 'stomp', ssl: 'stomp', 'nio+ssl': 'stomp', 'auto+ssl': 'stomp', wss: 'ws',
+};
+const TLS_SCHEMES = new Set(['stomp+ssl', 'stomp+nio+ssl', 'ssl', 'nio+ssl', 'auto+ssl', 'wss']);
 
 export function parseBrokerAddress(text: string): BrokerAddress {
   const uri = parseSimpleUri(text);

@@ -7,7 +7,7 @@
  * them. Values are read from the broker's status when scraped, so nothing is
  * counted twice on the hot path.
  */
-import { Gauge, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { BrokerStatus, QueueStatus, TopicStatus } from '../broker/status.js';
 import { bridgesOf } from './bridge-view.js';
 
@@ -51,31 +51,34 @@ const METRICS: Metric[] = [
 
 /** A registry of its own per broker (several brokers may share a process, as in tests); the status is read once a scrape. */
 export class BrokerMetrics {
-  private readonly registry = new Registry();
+  private registry: Registry | null = null;
   private snapshot: BrokerStatus | null = null;
 
-  constructor(private readonly status: () => BrokerStatus) {
+  constructor(private readonly status: () => BrokerStatus) {}
+
+  async scrape(): Promise<{ contentType: string; body: string }> {
+    this.registry ??= await this.createRegistry();
+    this.snapshot = this.status();
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  /** prom-client is loaded at the first scrape: a broker that is never scraped starts without it. */
+  private async createRegistry(): Promise<Registry> {
+    const { Gauge, Registry } = await import('prom-client');
+    const registry = new Registry();
     const current = () => this.snapshot!;
     for (const m of METRICS) {
       new Gauge({
         name: m.name,
         help: m.help,
         labelNames: m.labels,
-        registers: [this.registry],
+        registers: [registry],
         collect() {
           this.reset();
           for (const [labels, value] of m.values(current())) this.set(labels, value);
         },
       });
     }
-  }
-
-  get contentType(): string {
-    return this.registry.contentType;
-  }
-
-  text(): Promise<string> {
-    this.snapshot = this.status();
-    return this.registry.metrics();
+    return registry;
   }
 }

@@ -72,7 +72,6 @@ function addresses(component: string, whole: string): BrokerAddress[] {
     if (inner.scheme !== 'failover') throw configError('CONFIG_URI', whole, `only failover:(...) may be nested, not ${inner.scheme}:`);
     return inner.components.map(parseBrokerAddress);
   }
-  if (inner.scheme === 'tcp') throw configError('CONFIG_URI', whole, `'${component}': amq-sim brokers talk STOMP, use stomp://host:port`);
   return [parseBrokerAddress(component)];
 }
 
@@ -104,7 +103,7 @@ export const NETWORK_DEFAULTS = {
 } as const;
 
 /** Accepted for configs copied from ActiveMQ; no effect in amq-sim. */
-const ACCEPTED_NETWORK_OPTIONS = ['bridgeTempDestinations', 'suppressDuplicateTopicSubscriptions', 'alwaysSyncSend', 'dispatchAsync', 'advisoryPrefetchSize', 'advisoryAckPercentage'];
+export const ACCEPTED_NETWORK_OPTIONS = ['bridgeTempDestinations', 'suppressDuplicateTopicSubscriptions', 'alwaysSyncSend', 'dispatchAsync', 'advisoryPrefetchSize', 'advisoryAckPercentage'];
 
 /**
  * Faults `amq-sim bridge <action>` puts on a bridge's connection:

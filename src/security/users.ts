@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import type { SecurityUser } from '../config/security.js';
 import { configError } from '../errors.js';
+import { readProperties } from '../config/properties.js';
 import { verifyPassword } from './password.js';
 
 /** Who a connection is: its user name and groups (ActiveMQ's SecurityContext). */
@@ -43,22 +43,4 @@ export class UserDirectory {
 /** `a, b,c` → {a, b, c} */
 export function splitList(text: string): Set<string> {
   return new Set(text.split(',').map((s) => s.trim()).filter((s) => s !== ''));
-}
-
-/** A Java properties file, as far as JAAS user and group files use it (`key=value`, `#` and `!` comments). */
-function readProperties(file: string): Map<string, string> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw configError('CONFIG_FILE', file, (err as Error).message);
-  }
-  const out = new Map<string, string>();
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
-    const m = /^([^=:\s]+)\s*[=:]\s*(.*)$/.exec(line);
-    if (m) out.set(m[1], m[2]);
-  }
-  return out;
 }

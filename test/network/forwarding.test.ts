@@ -179,7 +179,7 @@ describe('network of brokers: demand forwarding', () => {
     expect(() => new Network(['static:(stomp://h:1)?dupelx=true'])).toThrow(/Invalid connect parameters: \{dupelx=true\}/);
     expect(() => new Network(['static:(stomp://h:1)?networkTTL=zero'])).toThrow(/Invalid value 'zero' for option 'networkTTL'/);
     expect(() => new Network(['stomp://h:1'])).toThrow(ConfigError);
-    expect(() => new Network(['static:(tcp://h:61616)'])).toThrow(/use stomp:\/\/host:port/);
+    expect(() => new Network(['static:(amqp://h:5672)'])).toThrow(/unsupported scheme 'amqp'/);
     expect(() => new Network(['static:(stomp://h:1)?excludedDestinations=foo'])).toThrow(/Invalid value 'foo' for option 'excludedDestinations'/);
   });
 });

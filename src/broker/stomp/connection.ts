@@ -27,6 +27,7 @@ import { isWildcard } from '../core/wildcard.js';
 import type { QueueBrowser } from './browser.js';
 import type { FrameBuffers } from './frame-buffers.js';
 import { type GateSettings, SendGate } from './send-gate.js';
+import { looksLikeOpenWire } from './openwire.js';
 import type { StompSubscription } from './subscription.js';
 import type { Transaction } from './transaction.js';
 
@@ -161,6 +162,8 @@ export class StompConnection implements StompNameResolver {
     this.heartBeats?.read();
     const wasMidFrame = this.parser.midFrame;
     const framesBefore = this.framesRead;
+    // ActiveMQ's own clients find amq-sim on the ports of the activemq.xml they came with: say what this is.
+    if (this.state === 'connecting' && this.framesRead === 0 && !this.parser.midFrame && looksLikeOpenWire(chunk)) return this.fail(protocolError('STOMP_OPENWIRE_CLIENT'));
     try {
       this.parser.push(chunk);
       this.ctx.frameBuffers.update(this, this.parser.bufferedBytes);

@@ -150,6 +150,7 @@ const tabs = {
         const rows = [
           ['name', status.brokerName], ['id', status.brokerId], ['role', status.role], ['version', status.version], ['pid', status.pid], ['uptime', `${status.uptimeSeconds} s`],
           ['lock file', lock ? lock.path : 'none (no shared store)'], ['lock held', lock ? String(lock.held) : '-'],
+          ['lock polling', lock ? `every ${lock.pollMs} ms while a slave (lockAcquireSleepInterval)` : '-'],
           ['lock holder', lock && lock.holder ? `${lock.holder.brokerName} (pid ${lock.holder.pid} on ${lock.holder.host}, since ${lock.holder.acquiredAt})` : '-'],
           ...status.connectors.map((c) => [`connector ${c.uri}`, `${c.address} · ${c.connections} connections`]),
           ...['memory', 'store', 'temp'].map((k) => [`${k} usage`, `${bytes(status.usage[k].used)} of ${bytes(status.usage[k].limit)} (${status.usage[k].percent}%)`]),
