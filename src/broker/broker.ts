@@ -331,7 +331,8 @@ export class Broker implements ExtensionHost {
     const { key, cert, ca } = this.tlsMaterial;
     if (!key || !cert) throw configError('CONFIG_INVALID', `${spec.text} needs sslContext.keyFile and sslContext.certFile (PEM)`);
     if (spec.needClientAuth && !ca) throw configError('CONFIG_INVALID', `${spec.text} has needClientAuth=true: sslContext.caFile must name the CA of the client certificates`);
-    return { key, cert, ca, requestCert: spec.needClientAuth, rejectUnauthorized: spec.needClientAuth };
+    const versions = [...spec.enabledProtocols].sort();
+    return { key, cert, ca, requestCert: spec.needClientAuth, rejectUnauthorized: spec.needClientAuth, minVersion: versions[0], maxVersion: versions.at(-1) };
   }
 
   private accept(connector: RunningConnector, link: Link): void {

@@ -13,6 +13,8 @@ export interface TransportConnectorSpec {
   tls: boolean;
   /** ActiveMQ `needClientAuth`: TLS clients must present a certificate the sslContext CA signed. */
   needClientAuth: boolean;
+  /** ActiveMQ `transport.enabledProtocols` (`TLSv1.2,TLSv1.3`): the TLS versions offered; empty = Node's defaults. */
+  enabledProtocols: Array<'TLSv1.2' | 'TLSv1.3'>;
   host: string;
   port: number;
   /** ActiveMQ `maximumConnections` (default unlimited, as ActiveMQ's Integer.MAX_VALUE). */
@@ -72,12 +74,17 @@ export function parseTransportUri(text: string): TransportConnectorSpec {
   if (!defaultHeartBeat) throw configError('CONFIG_URI_OPTION', 'transport.defaultHeartBeat', defaultHeartBeatText, text, 'expected cx,cy');
   const tls = TLS_SCHEMES.has(uri.scheme);
   const needClientAuth = o.boolean('needClientAuth', false);
+  const protocolsText = o.string('transport.enabledProtocols', '');
+  const enabledProtocols = protocolsText === '' ? [] : protocolsText.split(',').map((p) => p.trim());
+  const unknown = enabledProtocols.find((p) => p !== 'TLSv1.2' && p !== 'TLSv1.3');
+  if (unknown !== undefined) throw configError('CONFIG_URI_OPTION', 'transport.enabledProtocols', protocolsText, text, 'TLSv1.2 and/or TLSv1.3');
   if (needClientAuth && !tls) throw configError('CONFIG_URI_OPTION', 'needClientAuth', 'true', text, 'only a TLS connector (stomp+ssl://, wss://) asks for client certificates');
   const spec: TransportConnectorSpec = {
     kind,
     scheme: uri.scheme,
     tls,
     needClientAuth,
+    enabledProtocols: enabledProtocols as Array<'TLSv1.2' | 'TLSv1.3'>,
     host: uri.host || '0.0.0.0',
     port: uri.port >= 0 ? uri.port : DEFAULT_PORTS[kind],
     maximumConnections: o.number('maximumConnections', TRANSPORT_DEFAULTS.maximumConnections, { min: 1 }),
