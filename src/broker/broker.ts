@@ -29,6 +29,7 @@ import type { TlsOptions } from 'node:tls';
 import { compileSelector } from './core/selector.js';
 import { VERSION } from './version.js';
 import type { BrokerStatus, ConnectorStatus } from './status.js';
+import { DEFAULT_VIRTUAL_TOPIC } from '../config/virtual-topics.js';
 import { BrokerManagement } from '../console/management.js';
 import { bridgesOf } from '../console/bridge-view.js';
 import { BrokerMetrics } from '../console/metrics.js';
@@ -132,6 +133,7 @@ export class Broker implements ExtensionHost {
       tempStore: this.tempStore,
       logger: this.logger,
       newId: (kind) => this.ids.next(kind),
+      virtualTopics: config.virtualTopics.map((v) => ({ ...DEFAULT_VIRTUAL_TOPIC, ...v })),
     });
     this.advisories = new Advisories(this.router, { brokerName: config.brokerName, brokerId: this.brokerId, brokerURL: () => this.brokerURL });
     this.extensions = deps.extensions ?? [];

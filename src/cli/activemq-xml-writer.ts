@@ -8,6 +8,7 @@
 import type { BrokerConfig } from '../config/broker-config.js';
 import { DEFAULT_POLICY, type DestinationPolicy, type PolicyEntry } from '../config/policy.js';
 import type { PluginsConfig } from '../config/security.js';
+import { DEFAULT_VIRTUAL_TOPIC } from '../config/virtual-topics.js';
 
 const escape = (v: string | number | boolean) => String(v).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -86,6 +87,10 @@ export function toActiveMqXml(c: BrokerConfig): string {
     children.push(element('destinationPolicy', {}, [element('policyMap', {}, [element('policyEntries', {}, entries.map((e) => policyEntry(e, c, i4 + '  ')), i4)], i2 + '  ')], i1));
   }
   if (c.networkConnectors.length > 0) children.push(element('networkConnectors', {}, c.networkConnectors.map((uri) => element('networkConnector', { uri }, [], i2)), i1));
+  if (JSON.stringify(c.virtualTopics) !== JSON.stringify([DEFAULT_VIRTUAL_TOPIC])) {
+    const topics = c.virtualTopics.map((v) => element('virtualTopic', { ...v }, [], i4 + '  '));
+    children.push(element('destinationInterceptors', {}, [element('virtualDestinationInterceptor', {}, [element('virtualDestinations', {}, topics, i3)], i2)], i1));
+  }
   const p = plugins(c.plugins, i2);
   if (p.length > 0) children.push(element('plugins', {}, p, i1));
   const ssl = c.sslContext;

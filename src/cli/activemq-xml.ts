@@ -14,6 +14,7 @@ import type { PolicyEntry } from '../config/policy.js';
 import { readProperties } from '../config/properties.js';
 import type { AuthorizationEntry, PluginsConfig } from '../config/security.js';
 import { parseSize } from '../config/size.js';
+import { DEFAULT_VIRTUAL_TOPIC } from '../config/virtual-topics.js';
 import { activemqProperties, resolvePlaceholders } from '../config/xml/placeholders.js';
 import { parseXml, type XmlElement } from '../config/xml/xml-tree.js';
 import { configError } from '../errors.js';
@@ -191,6 +192,20 @@ function readBroker(r: Reader, broker: XmlElement, ignored: string[]): PartialBr
   const usage = r.child(broker, 'systemUsage');
   const inner = usage && r.child(usage, 'systemUsage');
   if (inner) readSystemUsage(r, inner, config);
+  if (r.bool(broker, 'useVirtualTopics') === false) config.virtualTopics = [];
+  const interceptors = r.child(broker, 'destinationInterceptors');
+  const virtual = interceptors && r.child(interceptors, 'virtualDestinationInterceptor');
+  const destinations = virtual && r.child(virtual, 'virtualDestinations');
+  // Given virtual destinations replace ActiveMQ's default VirtualTopic.>, as in ActiveMQ.
+  if (destinations) {
+    config.virtualTopics = r.children(destinations, 'virtualTopic').map((v) => ({
+      name: r.attr(v, 'name') ?? '>',
+      prefix: r.attr(v, 'prefix') ?? DEFAULT_VIRTUAL_TOPIC.prefix,
+      postfix: r.attr(v, 'postfix') ?? '',
+      selectorAware: r.bool(v, 'selectorAware') ?? false,
+      local: r.bool(v, 'local') ?? false,
+    }));
+  }
   const plugins = r.child(broker, 'plugins');
   if (plugins) config.plugins = readPlugins(r, plugins);
   const ssl = r.child(broker, 'sslContext');

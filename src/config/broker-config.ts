@@ -4,6 +4,7 @@ import { checkShape, type Shape, type ShapeErrors } from './shape.js';
 import { DEFAULT_POLICY, type DestinationPolicy, type PolicyEntry } from './policy.js';
 import { type BridgeAuthentication, DEFAULT_BRIDGE_AUTHENTICATION, NO_TLS_FILES, type PluginsConfig, type TlsFiles } from './security.js';
 import { parseSize } from './size.js';
+import { DEFAULT_VIRTUAL_TOPIC, type VirtualTopicConfig } from './virtual-topics.js';
 
 /** Everything a broker is started with. CLI flags and config files both end up here. */
 export interface BrokerConfig {
@@ -19,6 +20,8 @@ export interface BrokerConfig {
   /** Per-destination settings (ActiveMQ `<destinationPolicy><policyMap><policyEntries>`). */
   policyEntries: PolicyEntry[];
   systemUsage: SystemUsageConfig;
+  /** ActiveMQ's virtual topics (`<virtualDestinationInterceptor>`); default: `VirtualTopic.>` with consumer queues `Consumer.*.`, as ActiveMQ. */
+  virtualTopics: VirtualTopicConfig[];
   /** ActiveMQ's `<plugins>`: authentication and authorization (docs/SECURITY.md). */
   plugins: PluginsConfig;
   /** Who may act as another broker's network bridge. */
@@ -109,6 +112,7 @@ export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = {
     sendFailIfNoSpaceAfterTimeout: 0,
   },
   tempDirectory: null,
+  virtualTopics: [DEFAULT_VIRTUAL_TOPIC],
   plugins: {},
   bridgeAuthentication: DEFAULT_BRIDGE_AUTHENTICATION,
   sslContext: NO_TLS_FILES,
@@ -188,6 +192,7 @@ const BROKER_SHAPE: Shape = {
     sendFailIfNoSpaceAfterTimeout: 'number',
   },
   tempDirectory: 'string|null',
+  virtualTopics: [{ name: 'string', prefix: 'string', postfix: 'string', selectorAware: 'boolean', local: 'boolean' }],
   plugins: PLUGINS_SHAPE,
   bridgeAuthentication: { groups: 'string', secret: 'string|null' },
   sslContext: { keyFile: 'string|null', certFile: 'string|null', caFile: 'string|null' },

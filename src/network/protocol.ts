@@ -192,12 +192,15 @@ export class NetworkDuplicates {
   }
 
   /**
-   * True when this message id arrived before. A message whose path already
-   * holds this broker is one coming back on purpose (replay), not a duplicate.
+   * True when this message id arrived before for this destination (a virtual
+   * topic's copies share their id, one per consumer queue). A message whose
+   * path already holds this broker is one coming back on purpose (replay),
+   * not a duplicate.
    */
-  isDuplicate(messageId: string, path: readonly string[]): boolean {
-    if (this.seen.has(messageId)) return !path.includes(this.self);
-    this.seen.add(messageId);
+  isDuplicate(destination: string, messageId: string, path: readonly string[]): boolean {
+    const key = `${destination} ${messageId}`;
+    if (this.seen.has(key)) return !path.includes(this.self);
+    this.seen.add(key);
     return false;
   }
 }

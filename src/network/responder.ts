@@ -86,7 +86,7 @@ export class NetworkResponder implements PeerProtocol {
     const value = h[META_HEADER];
     if (value === undefined) return undefined;
     const meta = checked(() => decodeMeta(value), META_HEADER);
-    if (this.duplicates.isDuplicate(meta.id, meta.brokerPath)) return 'duplicate';
+    if (this.duplicates.isDuplicate(h.destination ?? '', meta.id, meta.brokerPath)) return 'duplicate';
     return { id: meta.id, persistent: meta.persistent, priority: meta.priority, expiration: meta.expiration, timestamp: meta.timestamp, brokerPath: meta.brokerPath, redeliveryCounter: redeliveryCount(h.JMSXDeliveryCount) };
   }
 

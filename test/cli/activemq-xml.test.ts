@@ -56,6 +56,7 @@ describe('activemq.xml', () => {
     const { config, ignored } = readActiveMqXml(EDGE, readFileSync(EDGE, 'utf8'), { HUB_OPENWIRE_PORT: '61616', STOMP_PORT: '61613' });
     expect(config.networkConnectors).toEqual(['static:(tcp://localhost:61616)?name=to-hub&duplex=true&networkTTL=2&conduitSubscriptions=true&excludedDestinations=queue://local.>']);
     expect(config.persistent).toBe(false);
+    expect(config.virtualTopics).toEqual([{ name: 'VirtualTopic.>', prefix: 'Consumer.*.', postfix: '', selectorAware: false, local: true }]);
     expect(ignored).toContain('<broker/networkConnectors/networkConnector suppressDuplicateQueueSubscriptions>');
   });
 
@@ -65,6 +66,7 @@ describe('activemq.xml', () => {
     const original = resolveBrokerConfig({
       ...readBrokerConfigFile(HUB, env).config,
       networkConnectors: ['static:(stomp://hub:61616)?duplex=true&networkTTL=2'],
+      virtualTopics: [{ name: 'Events.>', prefix: 'App.*.', postfix: '.in', selectorAware: true, local: true }],
       plugins: { simpleAuthenticationPlugin: { users: [{ username: 'app', password: 'secret', groups: 'users' }] }, authorizationPlugin: { entries: [{ queue: '>', read: 'users', write: 'users', admin: 'users' }], tempDestinationAuthorizationEntry: { read: 'users', write: 'users', admin: 'users' } } },
     });
     const written = join(dir, 'activemq.xml');

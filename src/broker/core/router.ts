@@ -14,6 +14,8 @@ import { FlowControl } from './flow-control.js';
 import type { SystemUsage } from './usage.js';
 import { Topic, TopicSubscription } from './topic.js';
 import { isWildcard, wildcardReaches } from './wildcard.js';
+import { VirtualTopics } from './virtual-topics.js';
+import type { VirtualTopicConfig } from '../../config/virtual-topics.js';
 
 export interface RouterOptions {
   brokerName: string;
@@ -26,6 +28,8 @@ export interface RouterOptions {
   logger: Logger;
   /** Broker-unique ids (durable subscription incarnations). */
   newId: (kind: string) => string;
+  /** ActiveMQ's virtual topics (none: no topic is virtual). */
+  virtualTopics?: readonly VirtualTopicConfig[];
 }
 
 export interface DurableOptions {
@@ -48,6 +52,7 @@ export interface PendingAck {
  */
 export class MessageRouter implements QueueEnvironment {
   readonly queues = new Map<string, Queue>();
+  private readonly virtualTopics: VirtualTopics;
   readonly topics = new Map<string, Topic>();
   readonly durableSubscriptions = new Map<string, TopicSubscription>();
   private readonly wildcardQueueConsumers = new Map<Consumer, Destination>();
@@ -77,6 +82,7 @@ export class MessageRouter implements QueueEnvironment {
     this.logger = options.logger;
     this.newId = options.newId;
     this.brokerName = options.brokerName;
+    this.virtualTopics = new VirtualTopics(options.virtualTopics ?? []);
   }
 
   get prioritizedMessages(): boolean {
@@ -134,6 +140,7 @@ export class MessageRouter implements QueueEnvironment {
     if (!q) {
       q = this.newQueue(dest, dest.temporary ? null : this.queuePersistence(dest), dest.key, null);
       this.queues.set(dest.key, q);
+      this.virtualTopics.queuesChanged();
       if (!dest.temporary && !recorded) this.store.write({ op: 'add-destination', destination: dest.key });
       for (const [consumer, pattern] of this.wildcardQueueConsumers) {
         if (wildcardReaches(pattern.name, dest)) q.addConsumer(consumer);
@@ -158,6 +165,7 @@ export class MessageRouter implements QueueEnvironment {
       if (!q) return;
       q.purge();
       this.queues.delete(dest.key);
+      this.virtualTopics.queuesChanged();
     } else {
       this.topics.delete(dest.key);
     }
@@ -208,8 +216,13 @@ export class MessageRouter implements QueueEnvironment {
       done?.();
       return;
     }
-    if (m.destination.type === 'queue') this.queue(m.destination).enqueue(m, done);
-    else this.publish(m, done);
+    if (m.destination.type === 'queue') return this.queue(m.destination).enqueue(m, done);
+    const copies = this.virtualTopics.copies(m, this.queues);
+    if (copies.length === 0) return this.publish(m, done);
+    // The topic's subscribers and each consumer queue of a virtual topic: done once every one has it stored.
+    const all = allDone(copies.length + 1, done);
+    this.publish(m, all);
+    for (const c of copies) c.queue.enqueue(c.message, all);
   }
 
   /**
@@ -528,4 +541,14 @@ export class MessageRouter implements QueueEnvironment {
 
 function sameSubscription(a: DurableSubscriptionRecord, b: DurableSubscriptionRecord): boolean {
   return a.destination === b.destination && (a.selector ?? '') === (b.selector ?? '') && !!a.noLocal === !!b.noLocal;
+}
+
+/** A callback that runs `done` once it has been called `n` times, with the first error if any. */
+function allDone(n: number, done?: WriteCallback): WriteCallback {
+  let left = n;
+  let failure: Error | undefined;
+  return (err) => {
+    failure ??= err;
+    if (--left === 0) done?.(failure);
+  };
 }

@@ -113,7 +113,7 @@ export class Pull {
     let message: BrokerMessage;
     try {
       const meta = decodeMeta(h[META_HEADER] ?? '');
-      if (this.duplicates.isDuplicate(meta.id, meta.brokerPath)) {
+      if (this.duplicates.isDuplicate(h.destination ?? '', meta.id, meta.brokerPath)) {
         stored();
         return true;
       }
