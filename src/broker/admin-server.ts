@@ -15,6 +15,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AdminError, AmqSimError } from '../errors.js';
 import { verifyPassword } from '../security/password.js';
+import { listen } from '../util/listen.js';
 
 export interface AdminHandlers {
   status(): unknown;
@@ -160,13 +161,7 @@ export async function listenAdmin(host: string, port: number, handlers: AdminHan
       send(res, 404, { error: `no such endpoint: ${req.method} ${path}` });
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host, port }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, { host, port });
   return {
     port: (server.address() as AddressInfo).port,
     close: () =>

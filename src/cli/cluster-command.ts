@@ -5,6 +5,7 @@ import type { Argv } from 'yargs';
 import { DEFAULT_BROKER_CONFIG, type PartialBrokerConfig } from '../config/broker-config.js';
 import { type ClusterSecurity, clusterSecurity, withNetworkOptions } from './cluster-security.js';
 import { listenClusterConsole } from './cluster-console.js';
+import { listenFrontDoor } from './front-door.js';
 import { planXmlCluster, xmlFiles } from './xml-cluster.js';
 import { hashPassword } from '../security/password.js';
 import { isLoopbackHost } from '../transport/link.js';
@@ -22,6 +23,7 @@ export interface ClusterArgs {
   'base-port': number;
   'admin-base-port': number;
   'console-port': number;
+  'front-door-port': number;
   host: string;
   data?: string;
   'lock-poll'?: number;
@@ -38,6 +40,7 @@ export function clusterOptions(y: Argv): Argv<ClusterArgs> {
     .option('base-port', portOption('base-port', 'STOMP port of the first broker; the others get the next ports, in the order listed', 61611))
     .option('admin-base-port', portOption('admin-base-port', 'Admin port of the first broker (amq-sim status --admin ...), likewise', 8161))
     .option('console-port', portOption('console-port', 'Port of the cluster view: the topology drawn live, with faults as buttons (amq-sim fault ...)', 8160))
+    .option('front-door-port', portOption('front-door-port', 'First port of the front doors: one address per master/slave pair that always reaches its current master, for clients without failover', 61610))
     .option('host', { type: 'string', default: '127.0.0.1', describe: 'Interface the brokers listen on' })
     .option('data', { type: 'string', describe: 'Directory for the brokers\' stores and generated configs [default: ./amq-sim-data/<topology>]' })
     .option('lock-poll', numberOption('lock-poll', withDefault('How often slaves try the store lock, ms (ActiveMQ lockAcquireSleepInterval)', DEFAULT_BROKER_CONFIG.locker.lockAcquireSleepInterval), { min: 100, integer: true }))
@@ -88,8 +91,9 @@ function portFree(host: string, port: number): Promise<boolean> {
   });
 }
 
-async function checkPorts(plans: BrokerPlan[], host: string, consolePort: number): Promise<void> {
+async function checkPorts(plans: BrokerPlan[], host: string, consolePort: number, frontDoorPort: number): Promise<void> {
   if (!(await portFree(host, consolePort))) throw configError('CONFIG_PORT_IN_USE', consolePort, 'cluster view');
+  for (let i = 0; i < storeGroups(plans).length; i++) if (!(await portFree(host, frontDoorPort + i))) throw configError('CONFIG_PORT_IN_USE', frontDoorPort + i, 'front door');
   for (const p of plans) {
     for (const [what, url] of [['STOMP', p.stompUrl], ['admin', p.adminUrl]] as const) {
       const port = Number(new URL(url).port);
@@ -101,18 +105,24 @@ async function checkPorts(plans: BrokerPlan[], host: string, consolePort: number
 }
 
 
+/** The master/slave pairs (or larger groups) of a cluster: brokers on one store. */
+function storeGroups(plans: BrokerPlan[]): BrokerPlan[][] {
+  const groups = new Map<string, BrokerPlan[]>();
+  for (const p of plans) if (p.storeDir && p.sharesStoreWith.length > 0) groups.set(p.storeDir, [...(groups.get(p.storeDir) ?? []), p]);
+  return [...groups.values()];
+}
+
 /** The endpoint table printed at start: where each broker listens and what it is. */
-function endpointTable(topology: Topology, plans: BrokerPlan[], pids: Record<string, number | undefined>, security: ClusterSecurity, view: string): string {
+function endpointTable(topology: Topology, plans: BrokerPlan[], pids: Record<string, number | undefined>, security: ClusterSecurity, view: string, frontDoors: string[]): string {
   const rows = [['broker', 'pid', 'STOMP', 'admin', 'store', 'role']];
   for (const p of plans) {
     const role = p.sharesStoreWith.length > 0 ? `master/slave with ${p.sharesStoreWith.join(', ')}` : p.config.networkConnectors?.length ? `network → ${p.config.networkConnectors.join(' ')}` : 'broker';
     rows.push([p.name, String(pids[p.name] ?? '-'), p.stompUrl, p.adminUrl.replace('://', `://${security.adminUserInfo}`), p.storeDir ?? '(memory)', role]);
   }
   const lines = [`Cluster '${topology.name}'${topology.description ? `: ${topology.description}` : ''}`, '', textTable(rows)];
-  const groups = new Map<string, BrokerPlan[]>();
-  for (const p of plans) if (p.storeDir && p.sharesStoreWith.length > 0) groups.set(p.storeDir, [...(groups.get(p.storeDir) ?? []), p]);
-  for (const group of groups.values()) {
+  for (const [i, group] of storeGroups(plans).entries()) {
     lines.push('', `Clients of ${group.map((p) => p.name).join(' / ')}: failover:(${group.map((p) => p.stompUrl).join(',')})`);
+    if (frontDoors[i]) lines.push(`  or one address that always reaches the current master (front door): ${frontDoors[i]}`);
   }
   if (security.credentials.length > 0) lines.push('', ...security.credentials);
   lines.push('', `Cluster view: ${view} (faults: amq-sim fault kill|freeze|resume|restart <broker> --cluster ${view.replace(/\/$/, '')})`);
@@ -151,7 +161,7 @@ export async function runCluster(args: ClusterArgs): Promise<void> {
       });
     }
     checkNetworkUris(plans);
-    await checkPorts(plans, args.host, args['console-port']);
+    await checkPorts(plans, args.host, args['console-port'], args['front-door-port']);
     if (!security.admin && !isLoopbackHost(args.host)) throw configError('CONFIG_INVALID', `--host ${args.host} puts the admin endpoints and the cluster view beyond loopback: add --secure`);
   } catch (err) {
     process.stderr.write(`amq-sim cluster: ${(err as Error).message}\n`);
@@ -195,8 +205,19 @@ export async function runCluster(args: ClusterArgs): Promise<void> {
     adminPassword: security.admin?.password ?? null,
   });
   const viewUrl = `http://${security.adminUserInfo}${consoleHost}:${view.port}/`;
+  const frontDoors: string[] = [];
+  for (const [i, group] of storeGroups(plans).entries()) {
+    const serving = () => {
+      const p = group.find((x) => supervisor.isServing(x.name));
+      if (!p) return null;
+      const u = new URL(p.stompUrl);
+      return { name: p.name, host: u.hostname, port: Number(u.port) };
+    };
+    const door = await listenFrontDoor(args.host, args['front-door-port'] + i, serving);
+    frontDoors.push(`${group[0].stompUrl.replace(/:\d+$/, '')}:${door.port}`);
+  }
   // With JSON log lines on stdout the table goes to stderr, so it never breaks a log parser.
-  (logFormat === 'json' ? process.stderr : out).write('\n' + endpointTable(topology, plans, supervisor.pids, security, viewUrl) + '\n');
+  (logFormat === 'json' ? process.stderr : out).write('\n' + endpointTable(topology, plans, supervisor.pids, security, viewUrl, frontDoors) + '\n');
   await supervisor.allExited();
   if (!stopping) {
     process.stderr.write('amq-sim cluster: every broker has exited\n');

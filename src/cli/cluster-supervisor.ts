@@ -13,6 +13,9 @@ import { adminError } from '../errors.js';
 const CLI = fileURLToPath(new URL('../../bin/amq-sim.js', import.meta.url));
 /** A broker is up once it serves (ActiveMQ's "… started") or waits for the store lock as a slave. */
 const UP = /^amq-sim \S+ \(.*\) started$|now in slave mode/;
+/** A broker serves clients from its "started" line until it stops or gives up the lock. */
+const SERVING = /^amq-sim \S+ \(.*\) started$/;
+const NOT_SERVING = /giving up being a master|\) is shutting down$/;
 const STOP_GRACE_MS = 10_000;
 const COLORS = [36, 33, 35, 32, 34, 31];
 
@@ -44,6 +47,7 @@ export type ProcessFault = (typeof PROCESS_FAULTS)[number];
 export class ClusterSupervisor {
   /** The current process of each broker, by name. */
   private readonly running = new Map<string, Running>();
+  private readonly serving = new Set<string>();
   private readonly width: number;
   private stopping = false;
 
@@ -56,6 +60,11 @@ export class ClusterSupervisor {
 
   get pids(): Record<string, number | undefined> {
     return Object.fromEntries([...this.running.values()].map((r) => [r.name, r.process.pid]));
+  }
+
+  /** Whether a broker serves clients now (a master, or a broker without a lock): what the front door follows. */
+  isServing(name: string): boolean {
+    return this.serving.has(name) && this.processState(name).state === 'running';
   }
 
   processState(name: string): { pid: number | undefined; state: ProcessState } {
@@ -123,12 +132,16 @@ export class ClusterSupervisor {
       } catch {
         /* not a log record: printed as it is */
       }
-      if (record && UP.test(String(record.msg))) up();
+      const msg = record ? String(record.msg) : '';
+      if (UP.test(msg)) up();
+      if (SERVING.test(msg)) this.serving.add(b.name);
+      else if (NOT_SERVING.test(msg)) this.serving.delete(b.name);
       this.print(prefix, record && this.o.logFormat === 'pretty' ? formatLogRecord(record) : line);
     });
     createInterface({ input: child.stderr! }).on('line', (line) => this.print(prefix, line));
     const exited = new Promise<void>((resolve) => {
       child.on('exit', (code, signal) => {
+        this.serving.delete(b.name);
         this.print(prefix, signal ? `exited: killed by ${signal}` : `exited with status ${code}`);
         failed(new Error(`${b.name} exited before it was up (${signal ?? `status ${code}`}); see its log lines above`));
         resolve();

@@ -3,6 +3,7 @@ import tls from 'node:tls';
 import { FRAME_END } from '../stomp/index.js';
 import type { Link, LinkHandlers } from './link.js';
 import type { TlsMaterial } from './tls.js';
+import { listen } from '../util/listen.js';
 
 /** How long an ended socket may wait for its peer to close before it is destroyed. */
 const END_TIMEOUT_MS = 2000;
@@ -151,13 +152,7 @@ export async function listenTcp(
   const server = secure ? tls.createServer({ ...secure, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, onSocket) : net.createServer({ noDelay: true }, onSocket);
   // A client that fails its handshake (no certificate, an unknown CA) is dropped; the server goes on.
   server.on('tlsClientError', () => {});
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host, port }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, { host, port });
   // Accept failures (EMFILE at the file limit) must not stop the server.
   server.on('error', onError);
   return {

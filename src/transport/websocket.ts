@@ -8,6 +8,7 @@ import { withHeadAndBody } from '../stomp/index.js';
 import type { Link, LinkHandlers } from './link.js';
 import type { ListeningServer } from './tcp.js';
 import type { TlsMaterial } from './tls.js';
+import { listen } from '../util/listen.js';
 
 /** Subprotocols in order of preference (ActiveMQ offers the same). */
 const STOMP_SUBPROTOCOLS = ['v12.stomp', 'v11.stomp', 'v10.stomp', 'stomp'];
@@ -113,13 +114,7 @@ export async function listenWebSocket(
     perMessageDeflate: false,
     handleProtocols: (offered) => STOMP_SUBPROTOCOLS.find((p) => offered.has(p)) ?? false,
   });
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen({ host, port }, () => {
-      http.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(http, { host, port });
   http.on('error', onError);
   const scheme = secure ? 'wss' : 'ws';
   server.on('connection', (ws, req) => {

@@ -25,7 +25,7 @@ ${body}
 
 async function cluster(args: string[], env: Record<string, string> = {}) {
   const adminBase = await freePortRange(3);
-  const p = runCli(['cluster', ...args, '--admin-base-port', String(adminBase), '--console-port', String(await freePort()), '--data', tempDir('xml-cluster-data'), '--log-format', 'pretty'], env);
+  const p = runCli(['cluster', ...args, '--admin-base-port', String(adminBase), '--console-port', String(await freePort()), '--front-door-port', String(await freePort()), '--data', tempDir('xml-cluster-data'), '--log-format', 'pretty'], env);
   await p.waitForOutput(/^Ctrl-C stops every broker/, 30_000);
   return p;
 }

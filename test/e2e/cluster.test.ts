@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { StompClient } from '../../src/client/index.js';
 import { eventually, sleep } from '../helpers/broker.js';
 import { type CliProcess, freePort, freePortRange, runCli } from '../helpers/process.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -10,6 +11,7 @@ const FINAL_CONSUMED = /^Consumed (\d+) messages from \S+ in [\d.]+ s \(\d+ msg\
 
 interface Cluster {
   p: CliProcess;
+  view: string;
   data: string;
   port: (i: number) => number;
   pid: (broker: string) => number;
@@ -21,10 +23,11 @@ async function cluster(topology: string, ...extra: string[]): Promise<Cluster> {
   const base = await freePortRange(4);
   const adminBase = await freePortRange(4);
   const consolePort = await freePort();
-  const p = runCli(['cluster', topology, '--base-port', String(base), '--admin-base-port', String(adminBase), '--console-port', String(consolePort), '--data', data, '--log-format', 'pretty', ...extra]);
+  const frontDoor = extra.includes('--front-door-port') ? [] : ['--front-door-port', String(await freePort())];
+  const p = runCli(['cluster', topology, '--base-port', String(base), '--admin-base-port', String(adminBase), '--console-port', String(consolePort), ...frontDoor, '--data', data, '--log-format', 'pretty', ...extra]);
   await p.waitForOutput(/^Ctrl-C stops every broker/, 30_000);
   const pid = (broker: string) => Number(new RegExp(`^${broker}\\s+(\\d+)\\s+stomp(\\+ssl)?://`).exec(p.stdoutText.find((l) => l.startsWith(`${broker} `))!)![1]);
-  return { p, data, port: (i) => base + i, pid };
+  return { p, data, port: (i) => base + i, pid, view: `http://127.0.0.1:${consolePort}` };
 }
 
 const alive = (pid: number) => {
@@ -188,5 +191,32 @@ describe('amq-sim cluster', () => {
     expect((await finished(producer, FINAL_PRODUCED)).match[1]).toBe('100');
     expect((await finished(consuming, FINAL_CONSUMED)).match[1]).toBe('100');
     await stopCluster(c, ['broker1', 'broker2', 'broker3']);
+  });
+
+  it('master-slave front door: a client with one address keeps working across kill -9 of the master, by reconnecting to the same address', async () => {
+    const frontDoor = await freePort();
+    const c = await cluster('master-slave', '--lock-poll', '500', '--front-door-port', String(frontDoor));
+    expect(c.p.stdoutText.join('\n')).toContain(`or one address that always reaches the current master (front door): stomp://127.0.0.1:${frontDoor}`);
+    await c.p.waitForOutput(/^\[broker2\]\s.*now in slave mode/);
+    const door = url(frontDoor);
+    const before = await StompClient.connect(door);
+    for (let i = 0; i < 50; i++) await before.sendWithReceipt('/queue/orders', `order ${i}`, { persistent: 'true' });
+    const lost = new Promise((resolve) => before.once('disconnected', resolve).once('closed', resolve));
+    const killedAt = Date.now();
+    const fault = runCli(['fault', 'kill', 'broker1', '--cluster', c.view]);
+    expect(await fault.waitExit()).toBe(0);
+    await lost;
+    // The same address, again and again, as a client without failover does.
+    let after: StompClient | null = null;
+    while (!after) after = await StompClient.connect(door, { connectTimeout: 1000 }).catch(() => sleep(100).then(() => null));
+    const seconds = (Date.now() - killedAt) / 1000;
+    process.stderr.write(`front door: kill -9 of the master → CONNECTED through the front door on the new master in ${seconds.toFixed(2)} s (lock poll 500 ms)\n`);
+    expect(after.serverHeaders.server).toMatch(/^amq-sim\//);
+    const got: string[] = [];
+    await after.subscribe('/queue/orders', (m) => got.push(m.text));
+    await eventually(() => got.length === 50, 10_000, 'the 50 stored messages through the front door');
+    before.destroy();
+    after.destroy();
+    await stopCluster(c, ['broker2']);
   });
 });
