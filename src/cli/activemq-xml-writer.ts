@@ -45,14 +45,16 @@ function policyEntries(c: BrokerConfig): PolicyEntry[] {
   return differs && !c.policyEntries.some((e) => e.queue === '>') ? [...c.policyEntries, { queue: '>' }] : c.policyEntries;
 }
 
-function policyEntry(e: PolicyEntry, c: BrokerConfig, indent: string): string {
-  if (e.queue !== '>') return element('policyEntry', { ...e }, [], indent);
+function policyEntry(entry: PolicyEntry, c: BrokerConfig, indent: string): string {
+  const { pendingMessageLimit, ...e } = entry;
+  const limit = pendingMessageLimit === undefined ? [] : [element('pendingMessageLimitStrategy', {}, [element('constantPendingMessageLimitStrategy', { limit: pendingMessageLimit }, [], indent + '    ')], indent + '  ')];
+  if (e.queue !== '>') return element('policyEntry', { ...e }, limit, indent);
   const p = c.policy;
   const strategy = p.deadLetterStrategy === 'individual'
     ? element('individualDeadLetterStrategy', { queuePrefix: p.deadLetterQueuePrefix, topicPrefix: p.deadLetterTopicPrefix, processExpired: p.processExpired, processNonPersistent: p.processNonPersistent }, [], indent + '    ')
     : element('sharedDeadLetterStrategy', { processExpired: p.processExpired, processNonPersistent: p.processNonPersistent }, [], indent + '    ');
   const attrs = { ...e, queuePrefetch: p.queuePrefetch, topicPrefetch: p.topicPrefetch, durableTopicPrefetch: p.durableTopicPrefetch, expireMessagesPeriod: p.expireMessagesPeriod, prioritizedMessages: p.prioritizedMessages };
-  return element('policyEntry', attrs, [element('deadLetterStrategy', {}, [strategy], indent + '  ')], indent);
+  return element('policyEntry', attrs, [element('deadLetterStrategy', {}, [strategy], indent + '  '), ...limit], indent);
 }
 
 export function toActiveMqXml(c: BrokerConfig): string {

@@ -320,6 +320,10 @@ function readPolicyEntry(r: Reader, e: XmlElement, config: PartialBrokerConfig):
   if (page !== undefined) entry.maxPageSize = page;
   const hwm = r.number(e, 'cursorMemoryHighWaterMark');
   if (hwm !== undefined) entry.cursorMemoryHighWaterMark = hwm;
+  const strategy = r.child(e, 'pendingMessageLimitStrategy');
+  const constant = strategy && r.child(strategy, 'constantPendingMessageLimitStrategy');
+  const limit = constant && r.number(constant, 'limit');
+  if (limit !== undefined) entry.pendingMessageLimit = limit;
   return entry;
 }
 

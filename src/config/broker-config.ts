@@ -140,6 +140,7 @@ const POLICY_SHAPE: Shape = {
   producerFlowControl: 'boolean',
   maxPageSize: 'number',
   cursorMemoryHighWaterMark: 'number',
+  pendingMessageLimit: 'number',
   networkRedeliveryAffinity: 'number',
 };
 
@@ -150,6 +151,7 @@ const POLICY_ENTRY_SHAPE: Shape = {
   producerFlowControl: 'boolean',
   maxPageSize: 'number',
   cursorMemoryHighWaterMark: 'number',
+  pendingMessageLimit: 'number',
 };
 
 const ANONYMOUS_SHAPE: Shape = { anonymousAccessAllowed: 'boolean', anonymousUser: 'string', anonymousGroup: 'string' };

@@ -36,6 +36,13 @@ export interface DestinationPolicy {
   /** Percent of the memory limit above which persistent messages stay in the store only (ActiveMQ `cursorMemoryHighWaterMark`). */
   cursorMemoryHighWaterMark: number;
   /**
+   * ActiveMQ's `constantPendingMessageLimitStrategy limit`: a non-durable
+   * topic subscriber that falls behind keeps at most this many messages
+   * waiting for it (besides those it was given), the oldest are discarded;
+   * -1 = no limit (ActiveMQ default).
+   */
+  pendingMessageLimit: number;
+  /**
    * ms during which messages a network bridge had taken and not acknowledged
    * (its connection dropped, or this broker restarted) wait for that bridge's
    * broker to come back, so they are not delivered twice through two brokers.
@@ -62,11 +69,12 @@ export const DEFAULT_POLICY: Readonly<DestinationPolicy> = {
   producerFlowControl: true,
   maxPageSize: 200,
   cursorMemoryHighWaterMark: 70,
+  pendingMessageLimit: -1,
   networkRedeliveryAffinity: 10_000,
 };
 
 /** The settings of a destination policy that can differ per destination. */
-export type DestinationLimits = Pick<DestinationPolicy, 'memoryLimit' | 'producerFlowControl' | 'maxPageSize' | 'cursorMemoryHighWaterMark'>;
+export type DestinationLimits = Pick<DestinationPolicy, 'memoryLimit' | 'producerFlowControl' | 'maxPageSize' | 'cursorMemoryHighWaterMark' | 'pendingMessageLimit'>;
 
 /**
  * ActiveMQ's `<policyEntry queue="orders.>" memoryLimit="1 mb"/>`: settings

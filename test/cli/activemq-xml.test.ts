@@ -32,14 +32,13 @@ describe('activemq.xml', () => {
       tempDirectory: join(data, 'broker1', 'tmp_storage'),
       locker: { lockAcquireSleepInterval: 10_000, lockKeepAlivePeriod: 2000 },
       transportConnectors: ['tcp://127.0.0.1:61616?maximumConnections=1000&wireFormat.maxFrameSize=104857600', 'stomp://127.0.0.1:61613?transport.closeAsync=false'],
-      policyEntries: [{ topic: '>', producerFlowControl: true }, { queue: 'orders.>', memoryLimit: 1024 * 1024, maxPageSize: 100 }, { queue: '>' }],
+      policyEntries: [{ topic: '>', producerFlowControl: true, pendingMessageLimit: 1000 }, { queue: 'orders.>', memoryLimit: 1024 * 1024, maxPageSize: 100 }, { queue: '>' }],
       policy: { queuePrefetch: 500, prioritizedMessages: true, deadLetterStrategy: 'individual', deadLetterQueuePrefix: 'DLQ.', processExpired: false },
       systemUsage: { sendFailIfNoSpaceAfterTimeout: 3000, memoryUsage: { limit: 64 * 1024 * 1024 }, storeUsage: { limit: 1024 ** 3 }, tempUsage: { limit: 100 * 1024 * 1024 } },
     });
     expect(ignored).toEqual(
       expect.arrayContaining([
         '<broker advisorySupport>',
-        '<broker/destinationPolicy/policyMap/policyEntries/policyEntry/pendingMessageLimitStrategy>',
         '<broker/plugins/statisticsBrokerPlugin>',
         '<broker/shutdownHooks>',
         '<beans>/<import>',
@@ -85,6 +84,7 @@ describe('activemq.xml', () => {
     expect(toXml.stdoutText.join('\n')).toContain('<memoryUsage limit="33554432"/>');
     const print = runCli(['config', 'print', HUB], env);
     expect(await print.waitExit()).toBe(0);
+    expect(print.stdoutText.join('\n')).not.toContain('pendingMessageLimitStrategy');
     expect(print.stdoutText[0]).toMatch(/^# Ignored \(not supported by amq-sim\): <broker advisorySupport>/);
     expect(print.stdoutText).toContain('brokerName: broker1');
   });

@@ -25,6 +25,7 @@ export class PolicyMap {
         producerFlowControl: entry?.producerFlowControl ?? p.producerFlowControl,
         maxPageSize: entry?.maxPageSize ?? p.maxPageSize,
         cursorMemoryHighWaterMark: entry?.cursorMemoryHighWaterMark ?? p.cursorMemoryHighWaterMark,
+        pendingMessageLimit: entry?.pendingMessageLimit ?? p.pendingMessageLimit,
       };
       if (!dest.temporary) this.cache.set(dest.key, limits);
     }

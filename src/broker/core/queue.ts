@@ -62,6 +62,8 @@ export interface QueueStatistics {
   dequeued: number;
   dispatched: number;
   expired: number;
+  /** Dropped by a pending message limit (a slow topic subscriber's). */
+  discarded: number;
 }
 
 /**
@@ -85,7 +87,7 @@ export class Queue {
   private readonly stored: StoreCursor | null;
   /** Messages spilled to the temp store; made on the first spill. */
   private spilled: StoreCursor | null = null;
-  readonly stats: QueueStatistics = { enqueued: 0, dequeued: 0, dispatched: 0, expired: 0 };
+  readonly stats: QueueStatistics = { enqueued: 0, dequeued: 0, dispatched: 0, expired: 0, discarded: 0 };
 
   constructor(
     readonly destination: Destination,
@@ -397,6 +399,18 @@ export class Queue {
     this.stats.dequeued++;
     this.unstore(found);
     return found;
+  }
+
+  /** Drops the oldest pending messages beyond `keep` (a slow topic subscriber's, which memory holds); returns how many. */
+  discardOldest(keep: number): number {
+    let dropped = 0;
+    while (this.pending.size > keep) {
+      const m = this.pending.shift()!;
+      this.held(m, -1);
+      this.stats.discarded++;
+      dropped++;
+    }
+    return dropped;
   }
 
   /** Drops every pending message (and its stored copy), in memory and in the backlog; returns how many. */

@@ -282,7 +282,12 @@ export class MessageRouter implements QueueEnvironment {
 
   private deliverToSubscriptions(m: BrokerMessage, targets: TopicSubscription[]): void {
     if (targets.length > 1) m.shared = true;
-    for (const sub of targets) sub.queue.enqueueStored(m, m.position);
+    const limit = targets.length > 0 ? this.policies.limitsFor(m.destination).pendingMessageLimit : -1;
+    for (const sub of targets) {
+      sub.queue.enqueueStored(m, m.position);
+      // A slow non-durable subscriber keeps the newest `limit` waiting (ActiveMQ's constantPendingMessageLimitStrategy).
+      if (limit >= 0 && !sub.durable) sub.queue.discardOldest(limit);
+    }
   }
 
   /** Applies a transaction: its sends and acks are stored in one all-or-nothing batch, then take effect. */
