@@ -117,6 +117,9 @@ export class ClusterSupervisor {
     const child = spawn(process.execPath, [CLI, 'broker', '--config', b.configFile, '--log-format', 'json', '--log-level', this.o.logLevel], {
       // The IPC channel carries nothing: its closing tells the broker that the cluster process is gone.
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // A group of its own: Ctrl-C in the terminal reaches the cluster process only, which stops each broker once
+      // (a broker that got the terminal's SIGINT and then the cluster's SIGTERM would take it as a second, forcing signal).
+      detached: true,
     });
     const prefix = this.prefix(b.name, index);
     let up!: () => void;

@@ -24,7 +24,7 @@ async function cluster(topology: string, ...extra: string[]): Promise<Cluster> {
   const adminBase = await freePortRange(4);
   const consolePort = await freePort();
   const frontDoor = extra.includes('--front-door-port') ? [] : ['--front-door-port', String(await freePort())];
-  const p = runCli(['cluster', topology, '--base-port', String(base), '--admin-base-port', String(adminBase), '--console-port', String(consolePort), ...frontDoor, '--data', data, '--log-format', 'pretty', ...extra]);
+  const p = runCli(['cluster', topology, '--base-port', String(base), '--admin-base-port', String(adminBase), '--console-port', String(consolePort), ...frontDoor, '--data', data, '--log-format', 'pretty', ...extra], {}, true);
   await p.waitForOutput(/^Ctrl-C stops every broker/, 30_000);
   const pid = (broker: string) => Number(new RegExp(`^${broker}\\s+(\\d+)\\s+stomp(\\+ssl)?://`).exec(p.stdoutText.find((l) => l.startsWith(`${broker} `))!)![1]);
   return { p, data, port: (i) => base + i, pid, view: `http://127.0.0.1:${consolePort}` };
@@ -56,11 +56,13 @@ async function finished(p: CliProcess, final: RegExp): Promise<{ match: RegExpEx
 
 const numbers = (bodies: string[]) => bodies.map((b) => Number(/^test message: (\d+)$/.exec(b)![1]));
 
+/** Ctrl-C in the terminal: SIGINT to the whole foreground group. Every broker stops cleanly, once. */
 async function stopCluster(c: Cluster, brokers: string[]): Promise<void> {
   const pids = brokers.map(c.pid);
-  c.p.signal('SIGINT');
+  c.p.signalGroup('SIGINT');
   expect(await c.p.waitExit(20_000)).toBe(0);
   for (const pid of pids) expect(alive(pid), `broker pid ${pid} still running`).toBe(false);
+  for (const b of brokers) expect(c.p.stdoutText.some((l) => new RegExp(`^\\[${b}\\]\\s+exited with status 0$`).test(l)), `${b} exited with status 0`).toBe(true);
 }
 
 describe('amq-sim cluster', () => {

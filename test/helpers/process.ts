@@ -105,6 +105,11 @@ export class CliProcess {
     if (this.running) this.proc.kill(sig);
   }
 
+  /** A signal to the process's whole group (it must run in its own: runCli's `ownGroup`), as a terminal's Ctrl-C. */
+  signalGroup(sig: NodeJS.Signals): void {
+    if (this.running) process.kill(-this.pid, sig);
+  }
+
   async kill(): Promise<void> {
     if (!this.running) return;
     this.proc.kill('SIGKILL');
@@ -114,9 +119,12 @@ export class CliProcess {
 
 const spawned: CliProcess[] = [];
 
-/** Runs `node dist/bin/amq-sim.js ...args` with JSON logs; killed after the test. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
-  const proc = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Runs `node dist/bin/amq-sim.js ...args` with JSON logs; killed after the test. `ownGroup`: in a process group of
+ * its own, as a shell's foreground job, so that a test can signal the group as a terminal's Ctrl-C does.
+ */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, ownGroup = false): CliProcess {
+  const proc = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup });
   const p = new CliProcess(proc);
   spawned.push(p);
   return p;
