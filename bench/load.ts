@@ -161,13 +161,18 @@ export interface ProduceOptions {
   rate?: number;
   /** Kept up to date with how many SENDs are receipted so far (those up to the last receipt). */
   progress?: { receipted: number };
+  /** More SEND headers (such as AMQ_SCHEDULED_DELAY). */
+  headers?: Record<string, string>;
 }
 
 /** Sends `count` messages; resolves when the last is written (and receipted, when asked). */
 export async function produce(conn: LoadConnection, o: ProduceOptions): Promise<void> {
   const size = Math.max(o.size, MIN_BODY);
   const receiptEvery = o.receiptEvery ?? 0;
-  const headTemplate = `SEND\ndestination:${o.destination}\n${o.persistent ? 'persistent:true\n' : ''}content-length:${size}\n`;
+  const extra = Object.entries(o.headers ?? {})
+    .map(([k, v]) => `${k}:${v}\n`)
+    .join('');
+  const headTemplate = `SEND\ndestination:${o.destination}\n${o.persistent ? 'persistent:true\n' : ''}${extra}content-length:${size}\n`;
   const pad = Buffer.alloc(size - MIN_BODY, 'x');
   let waitingReceipt: ((id: string) => void) | null = null;
   conn.onFrame((f) => {

@@ -14,6 +14,7 @@ import { atFileLimit, type FileLimitResult, idleConnections, type IdleResult } f
 import { type DuplicateResult, failoverDuplicates } from './duplicates.js';
 import { failoverTrial, type FailoverTrial } from './failover.js';
 import { networkScenarios, type NetworkResult } from './network.js';
+import { type SchedulerAccuracyResult, schedulerAccuracy, type SchedulerCapacityResult, schedulerCapacity } from './scheduler.js';
 import { type BacklogResult, backlogScenario, type FlowControlResult, flowControlScenario } from './limits.js';
 import { fsyncRate, gcScenario, type GcResult, persistenceScenarios, type PersistenceResult, recoveryScenario, type RecoveryResult } from './persistence.js';
 
@@ -34,6 +35,10 @@ const args = yargs(hideBin(process.argv))
   .option('backlog-memory-limit', { type: 'string', default: '64 mb', describe: 'Memory limit of both brokers in the backlog scenario' })
   .option('pfc-messages', { type: 'number', default: 300_000, describe: 'Non-persistent 1 KiB messages for the producer flow control scenario (limits)' })
   .option('pfc-memory-limit', { type: 'string', default: '16 mb', describe: 'Memory limit of both brokers in the producer flow control scenario' })
+  .option('scheduler-rate', { type: 'number', default: 1000, describe: 'Scheduled messages per second in the scheduler accuracy scenario' })
+  .option('scheduler-seconds', { type: 'number', default: 20, describe: 'How long the scheduler accuracy scenario sends' })
+  .option('scheduler-delay', { type: 'number', default: 1000, describe: 'AMQ_SCHEDULED_DELAY (ms) in the scheduler accuracy scenario' })
+  .option('scheduler-jobs', { type: 'number', default: 1_000_000, describe: 'Jobs waiting in the scheduler capacity scenario' })
   .option('duplicate-kills', { type: 'number', default: 20, describe: 'kill -9 of the hub master in the duplicates scenario (combined topology)' })
   .strict()
   .parseSync();
@@ -128,7 +133,8 @@ async function main(): Promise<void> {
   const duplicates = wants('duplicates') ? await duplicates_(work) : null;
   const restart = wants('restart') ? await restart_(work) : null;
   const limits = wants('limits') ? await limits_(work) : null;
-  if (args.out) writeFileSync(args.out, JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), results, connections, persistence, failover, network, duplicates, restart, limits }, null, 2));
+  const scheduler = wants('scheduler') ? await scheduler_(work) : null;
+  if (args.out) writeFileSync(args.out, JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), results, connections, persistence, failover, network, duplicates, restart, limits, scheduler }, null, 2));
 }
 
 const MiB = 1024 * 1024;
@@ -143,6 +149,25 @@ async function restart_(work: string): Promise<RecoveryResult[]> {
   }
   printRecovery(recovery);
   return recovery;
+}
+
+async function scheduler_(work: string): Promise<{ accuracy: SchedulerAccuracyResult[]; capacity: SchedulerCapacityResult[] }> {
+  const accuracy: SchedulerAccuracyResult[] = [];
+  const capacity: SchedulerCapacityResult[] = [];
+  for (const { name, start } of starters(work)) {
+    const storeDir = join(work, `${name.split(' ')[0]}-scheduler-store`);
+    console.error(`${name}: ${fmt(args['scheduler-rate'])} scheduled msg/s for ${args['scheduler-seconds']} s, AMQ_SCHEDULED_DELAY ${args['scheduler-delay']} ms`);
+    const a = await schedulerAccuracy(name, (o) => start({ ...o, storeDir }), storeDir, args['scheduler-rate'], args['scheduler-seconds'], args['scheduler-delay']);
+    accuracy.push(a);
+    console.error(`  late by p50 ${fmt(a.p50Ms, 1)} ms, p99 ${fmt(a.p99Ms, 1)} ms, max ${fmt(a.maxMs, 1)} ms; cpu ${fmt(a.cpuMicrosPerMessage, 1)} µs/msg (plain persistent at the same rate ${fmt(a.plainCpuMicrosPerMessage, 1)}); missing ${a.missing}, duplicates ${a.duplicates}; load ${a.load}`);
+    console.error(`${name}: ${fmt(args['scheduler-jobs'])} jobs waiting an hour`);
+    const c = await schedulerCapacity(name, (o) => start({ ...o, storeDir }), storeDir, args['scheduler-jobs']);
+    capacity.push(c);
+    console.error(
+      `  scheduled in ${fmt(c.scheduleSeconds, 1)} s (cpu ${fmt(c.cpuMicrosPerJob, 1)} µs/job); RSS ${fmt(c.rssBefore / MiB)} → ${fmt(c.rssAfter / MiB)} MiB; idle cpu ${fmt(c.idleCpuPercent, 2)} %; restart ${fmt(c.restartSeconds, 2)} s, RSS after ${fmt(c.rssAfterRestart / MiB)} MiB; load ${c.load}`,
+    );
+  }
+  return { accuracy, capacity };
 }
 
 async function limits_(work: string): Promise<{ backlog: BacklogResult[]; flowControl: FlowControlResult[] }> {

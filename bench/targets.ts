@@ -43,6 +43,8 @@ export interface TargetOptions {
   openwirePort?: number;
   /** The memory limit (systemUsage memoryUsage), as ActiveMQ writes sizes: '16 mb'. Default: 512 mb for both. */
   memoryLimit?: string;
+  /** schedulerSupport (ActiveMQ's job scheduler). */
+  schedulerSupport?: boolean;
 }
 
 const CLK_TCK = 100;
@@ -135,6 +137,7 @@ export async function startAmqSim(o: TargetOptions, extraArgs: string[] = []): P
   if (o.syncStrategy) args.push('--journal-disk-sync-strategy', o.syncStrategy);
   if (o.lockPoll) args.push('--lock-poll', String(o.lockPoll));
   if (o.memoryLimit) args.push('--memory-limit', o.memoryLimit);
+  if (o.schedulerSupport) args.push('--scheduler-support');
   for (const n of o.network ?? []) args.push('--network', n);
   args.push(...extraArgs);
   const cmd = withFileLimit([process.execPath, ...args], o.fileLimit);
@@ -163,7 +166,7 @@ export async function startActiveMQ(o: TargetOptions): Promise<BrokerTarget> {
     join(base, 'conf', 'activemq.xml'),
     `<beans xmlns="http://www.springframework.org/schema/beans" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
   xsi:schemaLocation="http://www.springframework.org/schema/beans http://www.springframework.org/schema/beans/spring-beans.xsd http://activemq.apache.org/schema/core http://activemq.apache.org/schema/core/activemq-core.xsd">
-  <broker xmlns="http://activemq.apache.org/schema/core" useJmx="false" brokerName="bench" dataDirectory="${base}/data" persistent="${o.persistent}">
+  <broker xmlns="http://activemq.apache.org/schema/core" useJmx="false" brokerName="bench" dataDirectory="${base}/data" persistent="${o.persistent}" schedulerSupport="${o.schedulerSupport ?? false}">
     <persistenceAdapter><kahaDB directory="${o.storeDir}" journalDiskSyncStrategy="${sync}">${o.lockPoll ? `<locker><shared-file-locker lockAcquireSleepInterval="${o.lockPoll}"/></locker>` : ''}</kahaDB></persistenceAdapter>
     <systemUsage><systemUsage>
       <memoryUsage><memoryUsage limit="${o.memoryLimit ?? '512 mb'}"/></memoryUsage>

@@ -35,6 +35,8 @@ import { bridgesOf } from '../console/bridge-view.js';
 import { BrokerMetrics } from '../console/metrics.js';
 import { consoleAsset } from '../console/assets.js';
 import { Security } from '../security/security.js';
+import { JobScheduler } from './scheduler/job-scheduler.js';
+import { SCHEDULER_HOLDER } from '../store/holders.js';
 import { createHeaders, encodeFrame } from '../stomp/index.js';
 
 export interface BrokerDependencies {
@@ -102,6 +104,8 @@ export class Broker implements ExtensionHost {
   readonly finished: Promise<BrokerOutcome>;
   private readonly extensions: BrokerExtension[];
   private admin: AdminServer | null = null;
+  /** ActiveMQ's job scheduler, with schedulerSupport. */
+  readonly scheduler: JobScheduler | null;
 
   constructor(input: PartialBrokerConfig | BrokerConfig, deps: BrokerDependencies = {}) {
     const config = resolveBrokerConfig(input as PartialBrokerConfig);
@@ -135,6 +139,10 @@ export class Broker implements ExtensionHost {
       newId: (kind) => this.ids.next(kind),
       virtualTopics: config.virtualTopics.map((v) => ({ ...DEFAULT_VIRTUAL_TOPIC, ...v })),
     });
+    this.scheduler = config.schedulerSupport
+      ? new JobScheduler({ router: this.router, store: this.store, logger: this.logger, newId: (kind) => this.ids.next(kind), startRounding: config.schedulerStartRounding })
+      : null;
+    this.router.interceptor = this.scheduler;
     this.advisories = new Advisories(this.router, { brokerName: config.brokerName, brokerId: this.brokerId, brokerURL: () => this.brokerURL });
     this.extensions = deps.extensions ?? [];
     this.connectionContext = {
@@ -258,6 +266,9 @@ export class Broker implements ExtensionHost {
     }
     const state = await this.store.recover();
     const recovered = this.router.recover(state, (record) => this.durableFilter(record.selector, record.noLocal));
+    await this.scheduler?.recover();
+    const jobs = this.scheduler ? 0 : this.store.backlog(SCHEDULER_HOLDER).size;
+    if (jobs > 0) this.logger.warn({ jobs }, `The store holds ${jobs} scheduled jobs, which wait until the broker runs with schedulerSupport`);
     const seconds = round3((performance.now() - t0) / 1000);
     this.logger.info(
       { operations: state.operations, seconds, messages: recovered },
@@ -278,6 +289,7 @@ export class Broker implements ExtensionHost {
     }
     if (this.stopping) return;
     this.role = 'master';
+    this.scheduler?.start();
     for (const ext of this.extensions) await ext.start();
     if (this.config.policy.expireMessagesPeriod > 0) {
       this.expiryTimer = setInterval(() => this.router.expireSweep(), this.config.policy.expireMessagesPeriod);
@@ -394,6 +406,7 @@ export class Broker implements ExtensionHost {
       ids: this.ids,
       connections: () => this.connections,
       bridges: () => bridgesOf(this.status()),
+      scheduler: this.scheduler,
     });
     const metrics = new BrokerMetrics(() => this.status());
     this.admin = await listenAdmin(
@@ -474,6 +487,7 @@ export class Broker implements ExtensionHost {
         ...q.stats,
       })),
       topics: [...this.router.topics.values()].map((t) => ({ name: t.destination.name, subscriptions: t.subscriptions.size, ...t.stats })),
+      scheduler: this.scheduler?.describe() ?? null,
       durableSubscriptions: [...this.router.durableSubscriptions.values()].map((s) => ({ key: s.durable!.key, destination: s.destination.name, active: s.consumer !== null, pending: s.queue.size })),
       ...Object.fromEntries(this.extensions.map((e) => [e.name, e.status()])),
     };
@@ -520,6 +534,7 @@ export class Broker implements ExtensionHost {
     this.role = 'stopping';
     if (wasServing) this.logger.info(`${name} is shutting down`);
     if (this.expiryTimer) clearInterval(this.expiryTimer);
+    this.scheduler?.stop();
     for (const ext of this.extensions) await ext.stop().catch((err: Error) => this.logger.warn({ err: err.message, extension: ext.name }, `Stopping ${ext.name} failed: ${err.message}`));
     await this.closeConnectors();
     if (wasServing) await this.store.close();

@@ -56,5 +56,7 @@ export interface BrokerStatus {
   queues: QueueStatus[];
   topics: TopicStatus[];
   durableSubscriptions: DurableSubscriptionStatus[];
+  /** The job scheduler (schedulerSupport): jobs waiting, the next run, counts; null without it. */
+  scheduler: Record<string, unknown> | null;
   [extension: string]: unknown;
 }

@@ -99,9 +99,9 @@ export function toActiveMqXml(c: BrokerConfig): string {
   if (ssl.keyFile || ssl.certFile || ssl.caFile) children.push(element('sslContext', {}, [element('sslContext', { keyFile: ssl.keyFile, certFile: ssl.certFile, caFile: ssl.caFile }, [], i2)], i1));
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    '<!-- Written by amq-sim config to-xml. amq-sim settings without an ActiveMQ element are left out: the admin endpoint and its credentials, bridgeAuthentication, the policy settings activemq.xml has no attribute for (maximumRedeliveries, retroactive messages, nack handling, network redelivery affinity), tempDirectory. -->',
+    '<!-- Written by amq-sim config to-xml. amq-sim settings without an ActiveMQ element are left out: the admin endpoint and its credentials, bridgeAuthentication, the policy settings activemq.xml has no attribute for (maximumRedeliveries, retroactive messages, nack handling, network redelivery affinity), tempDirectory, schedulerStartRounding. -->',
     '<beans xmlns="http://www.springframework.org/schema/beans">',
-    element('broker', { xmlns: 'http://activemq.apache.org/schema/core', brokerName: c.brokerName, persistent: c.persistent }, children, '  '),
+    element('broker', { xmlns: 'http://activemq.apache.org/schema/core', brokerName: c.brokerName, persistent: c.persistent, schedulerSupport: c.schedulerSupport || undefined }, children, '  '),
     '</beans>',
     '',
   ].join('\n');

@@ -171,6 +171,8 @@ function readBroker(r: Reader, broker: XmlElement, ignored: string[]): PartialBr
   if (name !== undefined) config.brokerName = name;
   const persistent = r.bool(broker, 'persistent');
   if (persistent !== undefined) config.persistent = persistent;
+  const schedulerSupport = r.bool(broker, 'schedulerSupport');
+  if (schedulerSupport !== undefined) config.schedulerSupport = schedulerSupport;
   r.attr(broker, 'useJmx');
   // ActiveMQ: the broker's data directory is dataDirectory/brokerName; KahaDB and tmp_storage default below it.
   const dataDirectory = resolve(r.attr(broker, 'dataDirectory') ?? 'activemq-data');

@@ -59,6 +59,7 @@ export async function runStatus(args: AdminArgs): Promise<void> {
     queues: Array<{ name: string; pending: number; inStore: number; consumers: number; enqueued: number; dequeued: number }>;
     usage: Record<'memory' | 'store' | 'temp', { used: number; limit: number; percent: number }>;
     network?: NetworkStatus;
+    scheduler?: { jobs: number; nextRun: string | null; fired: number } | null;
   };
   if (args.json) {
     process.stdout.write(JSON.stringify(s, null, 2) + '\n');
@@ -71,6 +72,7 @@ export async function runStatus(args: AdminArgs): Promise<void> {
   if (s.queues.length > 0) {
     out.push('', textTable([['queue', 'pending', 'in store only', 'consumers', 'enqueued', 'dequeued'], ...s.queues.map((q) => [q.name, String(q.pending), String(q.inStore), String(q.consumers), String(q.enqueued), String(q.dequeued)])]));
   }
+  if (s.scheduler) out.push('', `scheduler: ${s.scheduler.jobs} jobs waiting, next run ${s.scheduler.nextRun ?? '-'}, ${s.scheduler.fired} fired`);
   const bridges = s.network?.bridges ?? [];
   if (bridges.length > 0) {
     out.push(
@@ -160,6 +162,41 @@ export async function runWhy(args: AdminArgs & { destination: string }): Promise
 export async function runPurge(args: AdminArgs & { destination: string }): Promise<void> {
   const r = (await call(args.admin, '/api/broker/purge', post({ queue: args.destination }))) as { purged: number };
   process.stdout.write(`Purged ${r.purged} messages from ${args.destination}\n`);
+}
+
+export interface SchedulerArgs extends AdminArgs {
+  action: 'browse' | 'remove' | 'remove-all';
+  jobId?: string;
+  start?: string;
+  end?: string;
+  max?: number;
+}
+
+/** `amq-sim scheduler browse|remove|remove-all`: ActiveMQ's job scheduler operations (its JobSchedulerView), on a running broker. */
+export async function runScheduler(args: SchedulerArgs): Promise<void> {
+  const body: Record<string, string> = {};
+  if (args.start !== undefined) body.start = args.start;
+  if (args.end !== undefined) body.end = args.end;
+  if (args.action === 'remove') {
+    if (!args.jobId) throw adminError(400, 'ADMIN_BAD_REQUEST', 'amq-sim scheduler remove needs the job id (scheduledJobId), as `amq-sim scheduler browse` shows it');
+    const r = (await call(args.admin, '/api/broker/remove-scheduled', post({ jobId: args.jobId }))) as { removed: string };
+    process.stdout.write(`Removed scheduled job ${r.removed}\n`);
+    return;
+  }
+  if (args.action === 'remove-all') {
+    const r = (await call(args.admin, '/api/broker/remove-all-scheduled', post(body))) as { removed: number };
+    process.stdout.write(`Removed ${r.removed} scheduled jobs\n`);
+    return;
+  }
+  if (args.max !== undefined) body.max = String(args.max);
+  const r = (await call(args.admin, '/api/broker/scheduled', post(body))) as { jobs: Array<{ jobId: string; destination: string; nextRun: string; delay: number; period: number; repeat: number; cron: string; message: { messageId: string } }> };
+  if (args.json) {
+    process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+    return;
+  }
+  const rows = [['Job', 'Next run', 'Destination', 'Delay', 'Period', 'Repeat', 'Cron', 'Message']];
+  for (const j of r.jobs) rows.push([j.jobId, j.nextRun, j.destination, String(j.delay), String(j.period), String(j.repeat), j.cron || '-', j.message.messageId]);
+  process.stdout.write(textTable(rows) + `\n${r.jobs.length} scheduled jobs\n`);
 }
 
 function post(body: Record<string, string>): RequestInit {

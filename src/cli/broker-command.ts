@@ -14,6 +14,7 @@ export interface BrokerArgs {
   stomp?: string[];
   store?: string;
   persistent?: boolean;
+  'scheduler-support'?: boolean;
   'journal-disk-sync-strategy'?: SyncStrategy;
   'journal-max-file-length'?: number;
   'lock-poll'?: number;
@@ -59,6 +60,7 @@ export function brokerOptions(y: Argv): Argv<BrokerArgs> {
       describe:
         "Network connector URI, repeatable (ActiveMQ's forms and options): 'static:(stomp://hub:61611)?duplex=true&networkTTL=2', 'masterslave:(stomp://a:61611,stomp://b:61611)', 'static:(failover:(stomp://a:61611,stomp://b:61611))'",
     })
+    .option('scheduler-support', { type: 'boolean', describe: withDefault('ActiveMQ schedulerSupport: messages with AMQ_SCHEDULED_DELAY, _PERIOD, _REPEAT or _CRON headers are delivered later; jobs are kept in the store', d.schedulerSupport) })
     .option('admin', { type: 'string', describe: 'Admin endpoint for `amq-sim status` and `amq-sim bridge`, e.g. http://127.0.0.1:8161 [default: none]' })
     .option('activemq-base', { type: 'string', describe: 'For an activemq.xml --config: ${activemq.base} (as ACTIVEMQ_BASE) [default: the folder above its conf/, or its own]' })
     .option('activemq-conf', { type: 'string', describe: 'For an activemq.xml --config: ${activemq.conf} (as ACTIVEMQ_CONF) [default: <base>/conf]' })
@@ -98,6 +100,7 @@ function configFromArgs(args: BrokerArgs, logger: Logger): PartialBrokerConfig[]
   if (args['temp-limit'] !== undefined) usage.tempUsage = { limit: args['temp-limit'] };
   if (Object.keys(usage).length > 0) flags.systemUsage = usage;
   if (args.network !== undefined) flags.networkConnectors = args.network;
+  if (args['scheduler-support'] !== undefined) flags.schedulerSupport = args['scheduler-support'];
   if (args.admin !== undefined) flags.admin = args.admin;
   if (args['admin-user'] !== undefined) flags.adminUser = args['admin-user'];
   layers.push(flags);

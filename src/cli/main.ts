@@ -2,7 +2,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { VERSION } from '../broker/version.js';
 import { FAULT_ACTIONS } from '../network/connector-config.js';
-import { adminOption, runBridgeFault, runBrowse, runDstat, runFault, runPurge, runStatus, runWhy } from './admin-commands.js';
+import { adminOption, runBridgeFault, runBrowse, runDstat, runFault, runPurge, runScheduler, runStatus, runWhy, type SchedulerArgs } from './admin-commands.js';
 import { PROCESS_FAULTS } from './cluster-supervisor.js';
 import { brokerOptions, runBroker } from './broker-command.js';
 import { clusterOptions, runCluster } from './cluster-command.js';
@@ -46,6 +46,19 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
       'Why are the messages of a queue not moving? A plain-language diagnosis from the broker\'s live state',
       (y) => adminOption(y).option('destination', { type: 'string', demandOption: true, describe: 'Queue: queue://NAME, /queue/NAME or NAME' }).option('json', { type: 'boolean', describe: 'Print the raw JSON' }),
       (args) => runWhy(args),
+    )
+    .command(
+      'scheduler <action> [jobId]',
+      "ActiveMQ's job scheduler on a broker with schedulerSupport: browse the scheduled jobs, remove one (by scheduledJobId), remove all (optionally those due between --start and --end)",
+      (y) =>
+        adminOption(y)
+          .positional('action', { choices: ['browse', 'remove', 'remove-all'] as const, demandOption: true })
+          .positional('jobId', { type: 'string', describe: 'For remove: the job id (scheduledJobId)' })
+          .option('start', { type: 'string', describe: 'Only jobs due from this time (ms since the epoch or ISO 8601; with --end)' })
+          .option('end', { type: 'string', describe: 'Only jobs due up to this time (with --start)' })
+          .option('max', { type: 'number', describe: 'browse: at most this many jobs [default: 400]' })
+          .option('json', { type: 'boolean', describe: 'Print the raw JSON' }),
+      (args) => runScheduler(args as unknown as SchedulerArgs),
     )
     .command('purge', "Delete every message of a queue (ActiveMQ's `activemq purge`)", (y) => adminOption(y).option('destination', { type: 'string', demandOption: true, describe: 'Queue: queue://NAME, /queue/NAME or NAME' }), (args) => runPurge(args))
     .command(

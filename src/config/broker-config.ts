@@ -22,6 +22,10 @@ export interface BrokerConfig {
   systemUsage: SystemUsageConfig;
   /** ActiveMQ's virtual topics (`<virtualDestinationInterceptor>`); default: `VirtualTopic.>` with consumer queues `Consumer.*.`, as ActiveMQ. */
   virtualTopics: VirtualTopicConfig[];
+  /** ActiveMQ `schedulerSupport`: messages with `AMQ_SCHEDULED_*` headers are delivered later (off by default, as ActiveMQ). */
+  schedulerSupport: boolean;
+  /** A scheduled job's start is rounded up to this many ms; ActiveMQ rounds to 500 (jobs fire up to half a second late); 0 fires on time. */
+  schedulerStartRounding: number;
   /** ActiveMQ's `<plugins>`: authentication and authorization (docs/SECURITY.md). */
   plugins: PluginsConfig;
   /** Who may act as another broker's network bridge. */
@@ -113,6 +117,8 @@ export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = {
   },
   tempDirectory: null,
   virtualTopics: [DEFAULT_VIRTUAL_TOPIC],
+  schedulerSupport: false,
+  schedulerStartRounding: 0,
   plugins: {},
   bridgeAuthentication: DEFAULT_BRIDGE_AUTHENTICATION,
   sslContext: NO_TLS_FILES,
@@ -195,6 +201,8 @@ const BROKER_SHAPE: Shape = {
   },
   tempDirectory: 'string|null',
   virtualTopics: [{ name: 'string', prefix: 'string', postfix: 'string', selectorAware: 'boolean', local: 'boolean' }],
+  schedulerSupport: 'boolean',
+  schedulerStartRounding: 'number',
   plugins: PLUGINS_SHAPE,
   bridgeAuthentication: { groups: 'string', secret: 'string|null' },
   sslContext: { keyFile: 'string|null', certFile: 'string|null', caFile: 'string|null' },
@@ -237,6 +245,7 @@ export function resolveBrokerConfig(...layers: PartialBrokerConfig[]): BrokerCon
   if (l.lockKeepAlivePeriod < 100 || l.lockKeepAlivePeriod * 2 > l.lockStaleTimeout) {
     throw configError('CONFIG_BAD_VALUE', 'locker.lockKeepAlivePeriod', `between 100 ms and half of lockStaleTimeout (${l.lockStaleTimeout / 2} ms)`, String(l.lockKeepAlivePeriod));
   }
+  if (!(config.schedulerStartRounding >= 0)) throw configError('CONFIG_BAD_VALUE', 'schedulerStartRounding', 'a number of ms, 0 or more', String(config.schedulerStartRounding));
   if (l.lockAcquireSleepInterval < 100) throw configError('CONFIG_BAD_VALUE', 'locker.lockAcquireSleepInterval', 'at least 100 ms', String(l.lockAcquireSleepInterval));
   return config;
 }

@@ -9,6 +9,8 @@ import { type Destination, destination } from '../broker/core/destination.js';
 import type { IdGenerator } from '../broker/core/ids.js';
 import { BrokerMessage, DEFAULT_PRIORITY, type Headers } from '../broker/core/message.js';
 import type { MessageRouter } from '../broker/core/router.js';
+import { destinationFromKey, stompName } from '../broker/core/destination.js';
+import type { JobScheduler, TimeRange } from '../broker/scheduler/job-scheduler.js';
 import { adminError } from '../errors.js';
 import type { BridgeView } from './bridge-view.js';
 import { diagnose } from './diagnosis.js';
@@ -27,6 +29,20 @@ export interface ManagedBroker {
   bridges(): BridgeView[];
   readonly ids: IdGenerator;
   connections(): Iterable<ManagedConnection>;
+  /** The job scheduler, with schedulerSupport. */
+  readonly scheduler: JobScheduler | null;
+}
+
+/** A scheduled job as the admin API shows it (ActiveMQ's JobSchedulerView: id, next run, delay, period, repeat, cron). */
+export interface ScheduledJobView {
+  jobId: string;
+  destination: string;
+  nextRun: string;
+  delay: number;
+  period: number;
+  repeat: number;
+  cron: string;
+  message: BrowsedMessage;
 }
 
 /** The most messages one browse returns (ActiveMQ's console shows 400). */
@@ -73,6 +89,21 @@ function browsed(m: BrokerMessage): BrowsedMessage {
   };
 }
 
+function checkMax(max: number): void {
+  if (!Number.isInteger(max) || max < 1 || max > MAX_BROWSE) throw adminError(400, 'ADMIN_BAD_REQUEST', `max must be a whole number from 1 to ${MAX_BROWSE}`);
+}
+
+/** `start` and `end` (ms since the epoch, or ISO times) as ActiveMQ's ACTION_START_TIME and ACTION_END_TIME; none: every job. */
+function timeRange(args: Record<string, string>): TimeRange | null {
+  if (args.start === undefined && args.end === undefined) return null;
+  const time = (text: string | undefined, name: string) => {
+    const t = text === undefined ? NaN : /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+    if (!Number.isFinite(t)) throw adminError(400, 'ADMIN_BAD_REQUEST', `${name} must be a time (ms since the epoch, or ISO 8601), both start and end`);
+    return t;
+  };
+  return { start: time(args.start, 'start'), end: time(args.end, 'end') };
+}
+
 export class BrokerManagement {
   constructor(private readonly broker: ManagedBroker) {}
 
@@ -98,9 +129,43 @@ export class BrokerManagement {
         return { connections: [...this.broker.connections()].map((c) => c.describe()) };
       case 'close-connection':
         return this.closeConnection(args.connectionId);
+      case 'scheduled':
+        return this.scheduled(timeRange(args), args.max === undefined ? DEFAULT_BROWSE : Number(args.max));
+      case 'remove-scheduled':
+        if (!this.scheduler().remove(args.jobId ?? '')) throw adminError(404, 'ADMIN_NOT_FOUND', `No scheduled job ${args.jobId}`);
+        return { removed: args.jobId };
+      case 'remove-all-scheduled':
+        return { removed: this.scheduler().removeAll(timeRange(args)) };
       default:
-        throw adminError(404, 'ADMIN_NOT_FOUND', `No broker operation '${action}' (browse, send, purge, delete, move, copy, remove-message, why, connections, close-connection)`);
+        throw adminError(
+          404,
+          'ADMIN_NOT_FOUND',
+          `No broker operation '${action}' (browse, send, purge, delete, move, copy, remove-message, why, connections, close-connection, scheduled, remove-scheduled, remove-all-scheduled)`,
+        );
     }
+  }
+
+  private scheduler(): JobScheduler {
+    const s = this.broker.scheduler;
+    if (!s) throw adminError(404, 'ADMIN_NOT_FOUND', 'This broker has no job scheduler: start it with schedulerSupport (--scheduler-support)');
+    return s;
+  }
+
+  private async scheduled(range: TimeRange | null, max: number): Promise<{ jobs: ScheduledJobView[] }> {
+    checkMax(max);
+    const records = await this.scheduler().browse(range, max);
+    return {
+      jobs: records.map((r) => {
+        const dest = destinationFromKey(r.destination);
+        return {
+          jobId: r.id,
+          destination: stompName(dest),
+          nextRun: new Date(r.at).toISOString(),
+          ...r.schedule,
+          message: browsed(new BrokerMessage({ ...r.message, destination: dest, persistent: r.persistent, bodyShared: true })),
+        };
+      }),
+    };
   }
 
   private existingQueue(dest: Destination) {
@@ -110,7 +175,7 @@ export class BrokerManagement {
   }
 
   private async browse(dest: Destination, max: number): Promise<{ queue: string; messages: BrowsedMessage[] }> {
-    if (!Number.isInteger(max) || max < 1 || max > MAX_BROWSE) throw adminError(400, 'ADMIN_BAD_REQUEST', `max must be a whole number from 1 to ${MAX_BROWSE}`);
+    checkMax(max);
     const messages: BrowsedMessage[] = [];
     for await (const m of this.existingQueue(dest).browse()) {
       messages.push(browsed(m));

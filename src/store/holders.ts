@@ -12,3 +12,11 @@ export function subscriptionHolder(id: string): string {
 export function subscriptionOf(holder: string): string | undefined {
   return holder.startsWith(SUBSCRIPTION_PREFIX) ? holder.slice(SUBSCRIPTION_PREFIX.length) : undefined;
 }
+
+/** The holder of scheduled jobs (ActiveMQ keeps them in its JobSchedulerStore, scheduler `JMS`). */
+export const SCHEDULER_HOLDER = 'scheduler://JMS';
+
+/** True for a queue's holder: neither a durable subscription's nor the scheduler's. */
+export function isQueueHolder(holder: string): boolean {
+  return holder !== SCHEDULER_HOLDER && subscriptionOf(holder) === undefined;
+}

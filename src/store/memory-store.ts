@@ -1,5 +1,5 @@
 import { DuplicateWindows } from './duplicate-windows.js';
-import { subscriptionHolder, subscriptionOf } from './holders.js';
+import { isQueueHolder, subscriptionHolder } from './holders.js';
 import type { CommitCallback, DurableSubscriptionRecord, MessageStore, PagedMessage, RecoveredState, StoredBacklog, StoredMessage, StoreOp, StoreSpace, WriteCallback } from './types.js';
 
 interface Kept {
@@ -27,7 +27,7 @@ export class MemoryStore implements MessageStore {
 
   async recover(): Promise<RecoveredState> {
     const queues = new Map<string, number>();
-    for (const [holder, kept] of this.holders) if (subscriptionOf(holder) === undefined && kept.size > 0) queues.set(holder, kept.size);
+    for (const [holder, kept] of this.holders) if (isQueueHolder(holder) && kept.size > 0) queues.set(holder, kept.size);
     return {
       destinations: [...new Set([...this.destinations, ...queues.keys()])],
       queues,

@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../config/logger.js';
 import { readCheckpoint } from './checkpoint.js';
-import { subscriptionHolder, subscriptionOf } from './holders.js';
+import { isQueueHolder, subscriptionHolder } from './holders.js';
 import { LiveIndex, type Location } from './live-index.js';
 import { decodeRecord, type EpochMark, peekAdd, RECORD_HEADER, RecordType } from './records.js';
 import { listSegments, readSegmentHeader, recordLengthAt, scanSegment, SEGMENT_HEADER, segmentName } from './segment.js';
@@ -202,7 +202,7 @@ function dropMissing(index: LiveIndex, present: Set<number>, logger: Logger): vo
 
 function stateOf(index: LiveIndex, operations: number, seconds: number): RecoveredState {
   const queues = new Map<string, number>();
-  for (const [holder, positions] of index.holders) if (subscriptionOf(holder) === undefined) queues.set(holder, positions.size);
+  for (const [holder, positions] of index.holders) if (isQueueHolder(holder)) queues.set(holder, positions.size);
   return {
     destinations: [...new Set([...index.destinations.keys(), ...queues.keys()])],
     queues,

@@ -66,10 +66,12 @@ describe('activemq.xml', () => {
       ...readBrokerConfigFile(HUB, env).config,
       networkConnectors: ['static:(stomp://hub:61616)?duplex=true&networkTTL=2'],
       virtualTopics: [{ name: 'Events.>', prefix: 'App.*.', postfix: '.in', selectorAware: true, local: true }],
+      schedulerSupport: true,
       plugins: { simpleAuthenticationPlugin: { users: [{ username: 'app', password: 'secret', groups: 'users' }] }, authorizationPlugin: { entries: [{ queue: '>', read: 'users', write: 'users', admin: 'users' }], tempDestinationAuthorizationEntry: { read: 'users', write: 'users', admin: 'users' } } },
     });
     const written = join(dir, 'activemq.xml');
     writeFileSync(written, toActiveMqXml(original));
+    expect(toActiveMqXml(original)).toMatch(/<broker [^>]*schedulerSupport="true"/);
     const back = readBrokerConfigFile(written, {});
     expect(back.ignored).toEqual([]);
     const { tempDirectory: _a, ...expected } = original;

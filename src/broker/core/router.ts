@@ -39,6 +39,19 @@ export interface DurableOptions {
   noLocal?: boolean | undefined;
 }
 
+/**
+ * What takes some messages out of plain routing (the job scheduler takes
+ * scheduled messages and commands to its management destination).
+ */
+export interface SendInterceptor {
+  /** True when `m` is its to handle. */
+  takes(m: BrokerMessage): boolean;
+  /** Handles `m` now; `done` runs once what it keeps is stored. */
+  take(m: BrokerMessage, done?: WriteCallback): void;
+  /** Handles `m` as part of a transaction: `op` joins the transaction's batch; `stored` runs once the batch is stored, with the position `op` got. */
+  prepare(m: BrokerMessage): { op: StoreOp | null; stored: (position?: number) => void };
+}
+
 /** An acknowledgement waiting for its transaction's commit. */
 export interface PendingAck {
   source: Queue;
@@ -71,6 +84,8 @@ export class MessageRouter implements QueueEnvironment {
   readonly temporaries = new Map<string, string>();
   /** Per destination, the duplicate-detection ids of the last messages sent to it. */
   private readonly recentIds = new Map<string, RecentIds>();
+  /** The job scheduler, when the broker has scheduler support. */
+  interceptor: SendInterceptor | null = null;
 
   constructor(options: RouterOptions) {
     this.store = options.store;
@@ -212,6 +227,7 @@ export class MessageRouter implements QueueEnvironment {
    * destination saw lately is acknowledged and dropped.
    */
   send(m: BrokerMessage, done?: WriteCallback): void {
+    if (this.interceptor?.takes(m)) return this.interceptor.take(m, done);
     if (this.seenBefore(m)) {
       done?.();
       return;
@@ -290,45 +306,55 @@ export class MessageRouter implements QueueEnvironment {
     }
   }
 
-  /** Applies a transaction: its sends and acks are stored in one all-or-nothing batch, then take effect. */
-  commit(transactionId: string, sends: readonly BrokerMessage[], acks: readonly PendingAck[], done: WriteCallback): void {
+  /**
+   * Applies a transaction: its sends and acks are stored in one
+   * all-or-nothing batch, then take effect. `also`: more store operations
+   * for the same batch (the scheduler's record of a job it fires); `done`
+   * gets the position the first of them was given.
+   */
+  commit(transactionId: string, sends: readonly BrokerMessage[], acks: readonly PendingAck[], done: WriteCallback, also: readonly StoreOp[] = []): void {
     const ops: StoreOp[] = [];
     // Each delivery gets the position the store gave its add (the index of that add in `ops`, or -1).
     const deliveries: Array<[number, (position?: number) => void]> = [];
+    const add = (op: StoreOp | null, deliver: (position?: number) => void) => {
+      if (op) ops.push(op);
+      deliveries.push([op ? ops.length - 1 : -1, deliver]);
+    };
     for (const m of sends) {
+      if (this.interceptor?.takes(m)) {
+        const { op, stored } = this.interceptor.prepare(m);
+        add(op, stored);
+        continue;
+      }
       if (this.seenBefore(m)) continue;
       if (m.destination.type === 'queue') {
         const q = this.queue(m.destination);
-        const op = q.addOp(m);
-        if (op) ops.push(op);
-        deliveries.push([op ? ops.length - 1 : -1, (position) => q.enqueueStored(m, position)]);
-      } else {
-        const topic = this.topic(m.destination);
-        const targets = this.matchingSubscriptions(topic, m);
-        const op = this.topicAddOp(m, targets);
-        if (op) ops.push(op);
-        deliveries.push([
-          op ? ops.length - 1 : -1,
-          (position) => {
-            topic.stats.enqueued++;
-            topic.arrivals.pass(() => {
-              m.position = position;
-              topic.remember(m, this.policy.retroactiveMessages);
-              this.deliverToSubscriptions(m, targets);
-            });
-          },
-        ]);
+        add(q.addOp(m), (position) => q.enqueueStored(m, position));
+        continue;
       }
+      const topic = this.topic(m.destination);
+      const targets = this.matchingSubscriptions(topic, m);
+      add(this.topicAddOp(m, targets), (position) => {
+        topic.stats.enqueued++;
+        topic.arrivals.pass(() => {
+          m.position = position;
+          topic.remember(m, this.policy.retroactiveMessages);
+          this.deliverToSubscriptions(m, targets);
+        });
+      });
+      for (const c of this.virtualTopics.copies(m, this.queues)) add(c.queue.addOp(c.message), (position) => c.queue.enqueueStored(c.message, position));
     }
     for (const ack of acks) {
       const op = ack.source.removeOp(ack.message);
       if (op) ops.push(op);
     }
+    const first = ops.length;
+    ops.push(...also);
     const apply = (err?: Error, positions?: ReadonlyArray<number | undefined>) => {
       if (err) return done(err);
       for (const [op, deliver] of deliveries) deliver(op >= 0 ? positions?.[op] : undefined);
       for (const ack of acks) ack.source.acknowledge(ack.message, true);
-      done();
+      done(undefined, also.length > 0 ? positions?.[first] : undefined);
     };
     if (ops.length === 0) apply();
     else this.store.commit(transactionId, ops, apply);
