@@ -8,7 +8,8 @@
  * credentials when they are set; a command (POST) must be
  * `application/json` (which a page can send cross-site only after a CORS
  * preflight, which is never answered) and must not come from another origin;
- * bodies are capped. `/health` stays open for health checks. `/` is the
+ * bodies are capped. `/health` stays open for health checks (`/health?role=master`
+ * answers 200 only from the broker that serves now: readiness). `/` is the
  * console (src/console), `/metrics` Prometheus' view.
  */
 import http from 'node:http';
@@ -111,10 +112,12 @@ function readCommand(req: http.IncomingMessage, res: http.ServerResponse, run: (
 
 export async function listenAdmin(host: string, port: number, handlers: AdminHandlers, credentials: AdminCredentials | null = null): Promise<AdminServer> {
   const server = http.createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const [path, query = ''] = (req.url ?? '/').split('?');
     if (req.method === 'GET' && path === '/health') {
       const h = handlers.health();
-      return send(res, h.ok ? 200 : 503, h);
+      // `?role=master`: a readiness check (Kubernetes, front doors) that only the broker serving now passes.
+      const role = new URLSearchParams(query).get('role');
+      return send(res, h.ok && (role === null || role === h.role) ? 200 : 503, h);
     }
     const refusal = req.method === 'POST' ? commandRefusal(req) : req.method === 'GET' ? null : ([405, `method ${req.method} not allowed`] as [number, string]);
     if (refusal) {

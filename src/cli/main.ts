@@ -5,6 +5,7 @@ import { FAULT_ACTIONS } from '../network/connector-config.js';
 import { adminOption, runBridgeFault, runBrowse, runDstat, runFault, runPurge, runScheduler, runStatus, runWhy, type SchedulerArgs } from './admin-commands.js';
 import { PROCESS_FAULTS } from './cluster-supervisor.js';
 import { brokerOptions, runBroker } from './broker-command.js';
+import { frontDoorOptions, runFrontDoor } from './front-door-command.js';
 import { clusterOptions, runCluster } from './cluster-command.js';
 import { consumeOptions, runConsume } from './consume-command.js';
 import { type ConfigArgs, runConfig } from './config-command.js';
@@ -18,6 +19,12 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     .usage('$0 <command> [options]\n\nA STOMP broker that runs Apache ActiveMQ cluster topologies as real processes.')
     .command('broker', 'Run one broker', brokerOptions, (args) => runBroker(args))
     .command('cluster <topology..>', 'Run a topology (master-slave, network, combined, a topology file, or activemq.xml files) with each broker in its own process', clusterOptions, (args) => runCluster(args))
+    .command(
+      'front-door',
+      "One address for a master/slave pair run as separate processes or containers: forwards each connection to the broker whose admin endpoint says it is the master (/health?role=master)",
+      frontDoorOptions,
+      (args) => runFrontDoor(args),
+    )
     .command('produce', 'Send messages (like ActiveMQ\'s `activemq producer`)', produceOptions, (args) => runProduce(args))
     .command('consume', 'Receive messages (like ActiveMQ\'s `activemq consumer`)', consumeOptions, (args) => runConsume(args))
     .command(

@@ -54,11 +54,14 @@ export class JournalReader {
       from = start;
       return bytesRead >= length;
     };
+    // The furthest offset the next read takes in with the current one (it only moves forward).
+    let far = 0;
     for (let i = 0; i < offsets.length; i++) {
       const at = offsets[i];
       // Read ahead to the next offsets in one go while they are close.
-      let span = RECORD_HEADER;
-      for (let j = i + 1; j < offsets.length && offsets[j] - at < MAX_READ - SLACK; j++) span = offsets[j] - at + RECORD_HEADER;
+      if (far < i) far = i;
+      while (far + 1 < offsets.length && offsets[far + 1] - at < MAX_READ - SLACK) far++;
+      const span = offsets[far] - at + RECORD_HEADER;
       if (!(await ensure(at, span)) && !(await ensure(at, RECORD_HEADER))) {
         out.push(null);
         continue;

@@ -48,8 +48,7 @@ export function storedJob(job: JobRecord): StoredMessage {
   };
 }
 
-/** The job a stored record holds; null for a record that is not one (damage). */
-export function jobFromStored(stored: StoredMessage): JobRecord | null {
+function jobState(stored: StoredMessage): JobState | null {
   const text = stored.brokerHeaders?.[JOB_HEADER];
   if (text === undefined) return null;
   let s: JobState;
@@ -60,6 +59,19 @@ export function jobFromStored(stored: StoredMessage): JobRecord | null {
   }
   const numbers = [s.at, s.delay, s.period, s.repeat];
   if (typeof s.id !== 'string' || typeof s.destination !== 'string' || typeof s.cron !== 'string' || numbers.some((n) => typeof n !== 'number')) return null;
+  return s;
+}
+
+/** A stored job's id and next run (all recovery needs of it); null for a record that is not one (damage). */
+export function jobTime(stored: StoredMessage): { id: string; at: number } | null {
+  const s = jobState(stored);
+  return s && { id: s.id, at: s.at };
+}
+
+/** The job a stored record holds; null for a record that is not one (damage). */
+export function jobFromStored(stored: StoredMessage): JobRecord | null {
+  const s = jobState(stored);
+  if (!s) return null;
   const brokerHeaders: Headers = { ...stored.brokerHeaders };
   delete brokerHeaders[JOB_HEADER];
   return {

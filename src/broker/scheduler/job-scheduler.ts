@@ -13,7 +13,7 @@ import { type Destination, destination, destinationFromKey, parseStompDestinatio
 import { BrokerMessage, type Headers } from '../core/message.js';
 import type { MessageRouter, SendInterceptor } from '../core/router.js';
 import { type Job, JobQueue } from './job-queue.js';
-import { type JobRecord, jobFromStored, storedJob } from './job-record.js';
+import { type JobRecord, jobFromStored, jobTime, storedJob } from './job-record.js';
 import {
   ACTION_END_TIME,
   ACTION_START_TIME,
@@ -113,8 +113,8 @@ export class JobScheduler implements SendInterceptor {
       const page = await backlog.read(after, upTo, 1000);
       if (page.length === 0) break;
       for (const { position, message } of page) {
-        const record = jobFromStored(message);
-        if (record) this.addJob(record.id, record.at, position, message);
+        const job = jobTime(message);
+        if (job) this.addJob(job.id, job.at, position, message);
         else this.dropDamaged(position);
       }
       after = page[page.length - 1].position;
