@@ -9,11 +9,13 @@ export interface NetworkResult {
   rate: number;
   verified: boolean;
   split: string;
+  /** Broker CPU per message it handled, µs: the single broker; or the hub (every message) and each edge (the messages its consumer got; NaN when none). */
+  cpuMicros: number[];
 }
 
 type Start = (o: TargetOptions) => Promise<BrokerTarget>;
 
-async function flow(producerPort: number, consumerPorts: number[], count: number, size: number, destination: string): Promise<{ rate: number; ledger: DeliveryLedger; perConsumer: number[] }> {
+async function flow(producerPort: number, consumerPorts: number[], count: number, size: number, destination: string, brokers: BrokerTarget[]): Promise<{ rate: number; ledger: DeliveryLedger; perConsumer: number[]; cpuSeconds: number[] }> {
   const ledger = new DeliveryLedger(1, count);
   const perConsumer = consumerPorts.map(() => 0);
   const conns = await Promise.all(consumerPorts.map((p) => LoadConnection.open(p)));
@@ -31,12 +33,14 @@ async function flow(producerPort: number, consumerPorts: number[], count: number
   // Let demand reach the hub over the bridges.
   await new Promise((r) => setTimeout(r, 1500));
   const p = await LoadConnection.open(producerPort);
+  const cpu0 = brokers.map((b) => b.cpuSeconds());
   const t0 = performance.now();
   await produce(p, { destination, count, size, producer: 0 });
   await Promise.race([done, new Promise((r) => setTimeout(r, 180_000).unref())]);
   const seconds = (performance.now() - t0) / 1000;
+  const cpuSeconds = brokers.map((b, i) => b.cpuSeconds() - cpu0[i]);
   for (const c of [...conns, p]) c.close();
-  return { rate: ledger.received / seconds, ledger, perConsumer };
+  return { rate: ledger.received / seconds, ledger, perConsumer, cpuSeconds };
 }
 
 export async function networkScenarios(name: string, start: Start, isActiveMQ: boolean, count: number, warmup: number): Promise<NetworkResult[]> {
@@ -46,9 +50,17 @@ export async function networkScenarios(name: string, start: Start, isActiveMQ: b
   {
     const single = await start({ persistent: isActiveMQ, storeDir: '', instance: 'single' });
     try {
-      await flow(single.port, [single.port, single.port], warmup, size, '/queue/bench.warm');
-      const r = await flow(single.port, [single.port, single.port], count, size, '/queue/bench.single');
-      results.push({ target: name, topology: 'single broker', messages: r.ledger.received, rate: r.rate, verified: r.ledger.missing === 0 && r.ledger.duplicates === 0, split: r.perConsumer.join(' / ') });
+      await flow(single.port, [single.port, single.port], warmup, size, '/queue/bench.warm', [single]);
+      const r = await flow(single.port, [single.port, single.port], count, size, '/queue/bench.single', [single]);
+      results.push({
+        target: name,
+        topology: 'single broker',
+        messages: r.ledger.received,
+        rate: r.rate,
+        verified: r.ledger.missing === 0 && r.ledger.duplicates === 0,
+        split: r.perConsumer.join(' / '),
+        cpuMicros: [(r.cpuSeconds[0] * 1e6) / r.ledger.received],
+      });
     } finally {
       await single.stop();
     }
@@ -61,9 +73,18 @@ export async function networkScenarios(name: string, start: Start, isActiveMQ: b
   try {
     edges.push(await start({ persistent: isActiveMQ, storeDir: '', instance: 'broker2', network: [link] }));
     edges.push(await start({ persistent: isActiveMQ, storeDir: '', instance: 'broker3', network: [link] }));
-    await flow(hub.port, edges.map((e) => e.port), warmup, size, '/queue/bench.warm');
-    const r = await flow(hub.port, edges.map((e) => e.port), count, size, '/queue/bench.network');
-    results.push({ target: name, topology: 'hub → 2 edges', messages: r.ledger.received, rate: r.rate, verified: r.ledger.missing === 0 && r.ledger.duplicates === 0, split: r.perConsumer.join(' / ') });
+    const brokers = [hub, ...edges];
+    await flow(hub.port, edges.map((e) => e.port), warmup, size, '/queue/bench.warm', brokers);
+    const r = await flow(hub.port, edges.map((e) => e.port), count, size, '/queue/bench.network', brokers);
+    results.push({
+      target: name,
+      topology: 'hub → 2 edges',
+      messages: r.ledger.received,
+      rate: r.rate,
+      verified: r.ledger.missing === 0 && r.ledger.duplicates === 0,
+      split: r.perConsumer.join(' / '),
+      cpuMicros: [(r.cpuSeconds[0] * 1e6) / r.ledger.received, ...r.perConsumer.map((n, i) => (n > 0 ? (r.cpuSeconds[i + 1] * 1e6) / n : NaN))],
+    });
   } finally {
     for (const b of [...edges, hub]) await b.stop();
   }

@@ -14,6 +14,7 @@ import { atFileLimit, type FileLimitResult, idleConnections, type IdleResult } f
 import { type DuplicateResult, failoverDuplicates } from './duplicates.js';
 import { failoverTrial, type FailoverTrial } from './failover.js';
 import { networkScenarios, type NetworkResult } from './network.js';
+import { networkScaleScenario, type ScaleResult } from './network-scale.js';
 import { type SchedulerAccuracyResult, schedulerAccuracy, type SchedulerCapacityResult, schedulerCapacity } from './scheduler.js';
 import { type BacklogResult, backlogScenario, type FlowControlResult, flowControlScenario } from './limits.js';
 import { fsyncRate, gcScenario, type GcResult, persistenceScenarios, type PersistenceResult, recoveryScenario, type RecoveryResult } from './persistence.js';
@@ -39,6 +40,10 @@ const args = yargs(hideBin(process.argv))
   .option('scheduler-seconds', { type: 'number', default: 20, describe: 'How long the scheduler accuracy scenario sends' })
   .option('scheduler-delay', { type: 'number', default: 1000, describe: 'AMQ_SCHEDULED_DELAY (ms) in the scheduler accuracy scenario' })
   .option('scheduler-jobs', { type: 'number', default: 1_000_000, describe: 'Jobs waiting in the scheduler capacity scenario' })
+  .option('scale-queues', { type: 'number', default: 100, describe: 'Queues in the seed-scale network scenario (network-scale)' })
+  .option('scale-consumers', { type: 'number', default: 2000, describe: 'Consumer connections on each edge in the seed-scale network scenario' })
+  .option('scale-per-queue', { type: 'number', default: 2000, describe: 'Messages per queue, unthrottled, in the seed-scale network scenario' })
+  .option('scale-latency-seconds', { type: 'number', default: 15, describe: 'How long the steady-rate latency phase of the seed-scale scenario sends' })
   .option('duplicate-kills', { type: 'number', default: 20, describe: 'kill -9 of the hub master in the duplicates scenario (combined topology)' })
   .strict()
   .parseSync();
@@ -134,7 +139,8 @@ async function main(): Promise<void> {
   const restart = wants('restart') ? await restart_(work) : null;
   const limits = wants('limits') ? await limits_(work) : null;
   const scheduler = wants('scheduler') ? await scheduler_(work) : null;
-  if (args.out) writeFileSync(args.out, JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), results, connections, persistence, failover, network, duplicates, restart, limits, scheduler }, null, 2));
+  const networkScale = wants('network-scale') ? await networkScale_(work) : null;
+  if (args.out) writeFileSync(args.out, JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), results, connections, persistence, failover, network, duplicates, restart, limits, scheduler, networkScale }, null, 2));
 }
 
 const MiB = 1024 * 1024;
@@ -203,20 +209,34 @@ async function limits_(work: string): Promise<{ backlog: BacklogResult[]; flowCo
   return { backlog, flowControl };
 }
 
+async function networkScale_(work: string): Promise<ScaleResult[]> {
+  const results: ScaleResult[] = [];
+  for (const { name, start } of starters(work)) {
+    console.error(`${name}: seed scale, hub + 2 edges × ${fmt(args['scale-consumers'])} consumer connections over ${args['scale-queues']} queues, ${fmt(args['scale-queues'] * args['scale-per-queue'])} messages`);
+    const r = await networkScaleScenario(name, (o) => start({ ...o, storeDir: join(work, `${name.split(' ')[0]}-${o.instance}`) }), name !== 'amq-sim', args['scale-queues'], args['scale-consumers'], args['scale-per-queue'], args['scale-latency-seconds']);
+    results.push(r);
+    console.error(
+      `  ${fmt(r.rate)} msg/s; edges ${r.perEdge.join(' / ')}; per consumer min ${r.perConsumer.min} median ${r.perConsumer.median} max ${r.perConsumer.max}; cpu µs/msg hub ${fmt(r.cpuMicros.hub, 1)} edges ${r.cpuMicros.edges.map((c) => fmt(c, 1)).join(' / ')}; at ${fmt(r.latencyRate)} msg/s p50 ${fmt(r.p50Ms, 1)} ms p99 ${fmt(r.p99Ms, 1)} ms; peak RSS hub ${fmt(r.peakRss.hub / MiB)} edges ${r.peakRss.edges.map((x) => fmt(x / MiB)).join(' / ')} MiB; ${r.verified ? 'exactly-once ✓' : 'NOT VERIFIED'}; load ${r.load}`,
+    );
+  }
+  return results;
+}
+
 async function network_(work: string): Promise<NetworkResult[]> {
   const results: NetworkResult[] = [];
   for (const { name, start } of starters(work)) {
     console.error(`${name}: network of brokers, ${fmt(args['network-messages'])} messages`);
     const rs = await networkScenarios(name, (o) => start({ ...o, storeDir: join(work, `${name.split(' ')[0]}-${o.instance}`) }), name !== 'amq-sim', args['network-messages'], 50_000);
-    for (const r of rs) console.error(`  ${r.topology.padEnd(16)} ${fmt(r.rate).padStart(9)} msg/s  split ${r.split}  ${r.verified ? 'exactly-once ✓' : 'NOT VERIFIED'}`);
+    for (const r of rs) console.error(`  ${r.topology.padEnd(16)} ${fmt(r.rate).padStart(9)} msg/s  split ${r.split}  cpu µs/msg ${r.cpuMicros.map((c) => fmt(c, 1)).join(' / ')}  ${r.verified ? 'exactly-once ✓' : 'NOT VERIFIED'}`);
     results.push(...rs);
   }
-  console.log('\n| broker | single broker (1 producer, 2 consumers) msg/s | hub → 2 edges msg/s | network / single | exactly once |');
-  console.log('|---|---:|---:|---:|---|');
+  console.log('\n| broker | single broker (1 producer, 2 consumers) msg/s | hub → 2 edges msg/s | network / single | CPU µs/msg: single | hub | edges | exactly once |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---|');
   for (const name of [...new Set(results.map((r) => r.target))]) {
     const single = results.find((r) => r.target === name && r.topology === 'single broker');
     const net = results.find((r) => r.target === name && r.topology === 'hub → 2 edges');
-    console.log(`| ${name} | ${fmt(single?.rate)} | ${fmt(net?.rate)} | ${fmt(single && net ? (net.rate / single.rate) * 100 : NaN)} % | ${[single, net].every((r) => r?.verified) ? 'yes' : 'NO'} |`);
+    const cpu = net ? `${fmt(net.cpuMicros[0], 1)} | ${net.cpuMicros.slice(1).map((c) => fmt(c, 1)).join(' / ')}` : '– | –';
+    console.log(`| ${name} | ${fmt(single?.rate)} | ${fmt(net?.rate)} | ${fmt(single && net ? (net.rate / single.rate) * 100 : NaN)} % | ${fmt(single?.cpuMicros[0], 1)} | ${cpu} | ${[single, net].every((r) => r?.verified) ? 'yes' : 'NO'} |`);
   }
   return results;
 }

@@ -3,23 +3,13 @@
  * a producer on the hub, application A's consumers on two edges and
  * application B's on one; each application gets each message once.
  */
-import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/broker.js';
 import { freePort, runCli } from '../helpers/process.js';
+import { stompPy } from '../helpers/stomp-py.js';
 import { tempDir } from '../helpers/temp-dir.js';
-
-const SCRIPT = new URL('../interop/fixtures/stomp_py_scheduler.py', import.meta.url).pathname;
-
-function stompPy(port: number, ...args: string[]): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    execFile('/usr/bin/python3', [SCRIPT, String(port), ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`stomp.py failed: ${err.message}\n${stderr}`));
-      resolve(JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown>);
-    });
-  });
-}
 
 async function broker(name: string, dir: string, extra: string[]) {
   const port = await freePort();
@@ -29,6 +19,24 @@ async function broker(name: string, dir: string, extra: string[]) {
 }
 
 describe('virtual topics across broker processes (stomp.py)', () => {
+  it("with a custom prefix and postfix, keep an application's persistent messages in its queue while it is away, across kill -9", async () => {
+    const dir = tempDir('vt-custom');
+    const config = join(dir, 'broker.json');
+    writeFileSync(config, JSON.stringify({ virtualTopics: [{ name: 'Events.>', prefix: 'App.*.', postfix: '.in', selectorAware: false, local: false }] }));
+    const first = await broker('vt', dir, ['--config', config]);
+    // The application's queue exists once its consumer has been there; then it goes away.
+    await stompPy(first.port, 'consume', '/queue/App.Billing.Events.Orders.in', '300', '1');
+    expect((await stompPy(first.port, 'publish', '/topic/Events.Orders', '20')).receipts).toBe(20);
+    await first.p.kill();
+    const again = await broker('vt', dir, ['--config', config]);
+    const got = ((await stompPy(again.port, 'consume', '/queue/App.Billing.Events.Orders.in', '1000')).messages as Array<{ body: string }>).map((m) => m.body);
+    expect(got.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `order ${i}`).sort());
+    // The default VirtualTopic.> is replaced: a Consumer.* queue gets nothing of a VirtualTopic topic now.
+    await stompPy(again.port, 'consume', '/queue/Consumer.A.VirtualTopic.Orders', '300', '1');
+    await stompPy(again.port, 'publish', '/topic/VirtualTopic.Orders', '5');
+    expect(((await stompPy(again.port, 'consume', '/queue/Consumer.A.VirtualTopic.Orders', '500', '2')).messages as unknown[]).length).toBe(0);
+  }, 90_000);
+
   it('gives each application each message once, load-balanced across edges', async () => {
     const dir = tempDir('vt-e2e');
     const adminPort = await freePort();

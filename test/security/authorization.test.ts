@@ -173,3 +173,23 @@ describe('anonymous access', () => {
     expect(await refusal(login(broker, 'stomp', 'admin', 'wrong'))).toBe('User name [admin] or password is invalid.');
   });
 });
+
+describe('the job scheduler under authorization', () => {
+  it("sends a BROWSE's copies of the jobs only to a reply-to the browsing user may write to", async () => {
+    const broker = await startBroker({
+      schedulerSupport: true,
+      plugins: {
+        ...SIMPLE,
+        authorizationPlugin: { entries: [...AUTHORIZATION!.entries, { queue: 'ActiveMQ.Scheduler.>', read: 'users', write: 'users', admin: 'users' }] },
+      },
+    });
+    const admin = await login(broker, 'stomp', 'admin', 'admin-secret');
+    await admin.sendWithReceipt('/queue/payroll', 'salaries');
+    await admin.sendWithReceipt('/queue/payroll', 'bonus', { AMQ_SCHEDULED_DELAY: '3600000' });
+    const browse = (replyTo: string) => login(broker, 'stomp', 'alice', 'wonderland').then((alice) => alice.sendWithReceipt('/queue/ActiveMQ.Scheduler.Management', '', { AMQ_SCHEDULER_ACTION: 'BROWSE', 'reply-to': replyTo }));
+    expect(await refusal(browse('/queue/payroll'))).toBe('User alice is not authorized to write to: queue://payroll');
+    expect(broker.router.queues.get('queue://payroll')?.size).toBe(1);
+    await browse('/queue/orders.jobs');
+    await eventually(() => broker.router.queues.get('queue://orders.jobs')?.size === 1, 2000, 'the job browsed to a queue alice may write to');
+  });
+});

@@ -3,6 +3,7 @@ import type { Frame } from '../../../stomp/index.js';
 import { type Destination, parseStompDestination, parseStompDestinations, stompName } from '../../core/destination.js';
 import { BrokerMessage, DEFAULT_PRIORITY, type Headers, MESSAGE_OVERHEAD } from '../../core/message.js';
 import type { StompConnection } from '../connection.js';
+import { isManagementName } from '../../scheduler/schedule.js';
 import type { Transaction } from '../transaction.js';
 import { transactionFor } from './transaction.js';
 
@@ -35,6 +36,7 @@ export function handleSend(c: StompConnection, frame: Frame): void {
       /* an odd reply-to travels as it was sent */
     }
   }
+  if (replyTo !== undefined && c.ctx.router.interceptor && destinations.some((d) => isManagementName(d.name))) authorizeBrowseReplies(c, replyTo);
   const fromPeer = c.peer?.received(h);
   if (fromPeer === 'duplicate') {
     c.receipt(h.receipt);
@@ -71,6 +73,17 @@ export function handleSend(c: StompConnection, frame: Frame): void {
     else c.ctx.router.send(message);
   }
   c.receipt(h.receipt);
+}
+
+/** The scheduler sends a BROWSE's copies of every job to its reply-to: only where this connection may send itself. */
+function authorizeBrowseReplies(c: StompConnection, replyTo: string): void {
+  let dest: Destination;
+  try {
+    dest = parseStompDestination(replyTo, c);
+  } catch {
+    return; // the scheduler ignores a reply-to that names no destination
+  }
+  c.authorize('write', dest);
 }
 
 /** A transaction's sends wait in memory for COMMIT: counted against the memory limit, and capped. */
