@@ -253,4 +253,20 @@ describe('Docker Swarm stacks', () => {
     expect(counts[0] + counts[1]).toBe(200);
     expect(Math.min(...counts)).toBeGreaterThan(0);
   }, 300_000);
+
+  it('combined.yml: the hub pair behind its front door; the edges reach whichever serves through failover:, and get what is produced through the front door', async (ctx) => {
+    if (unavailable) return ctx.skip(unavailable);
+    if (swarmUnavailable) return ctx.skip(swarmUnavailable);
+    const name = `amqcomb${process.pid}`;
+    deployed.push(name);
+    await deployStack('combined.yml', name, { LOCK_POLL: '1000' });
+    const net = `${name}_amq`;
+    for (const edge of ['broker2', 'broker3']) await eventually(async () => /\(broker1[ab]\) has been established\./.test(await serviceLogs(`${name}_${edge}`)), 90_000, `${edge} bridged to the hub's master`);
+    await eventually(async () => /Front door forwards to broker1[ab]:61613/.test(await serviceLogs(`${name}_front-door`)), 60_000, "the front door on the hub's master");
+    const consumers = ['broker2', 'broker3'].map((edge) => tool(net, 'consume', '--url', `stomp://${edge}:61613`, '--destination', '/queue/orders', '--count', '0', '--idle-timeout', '6'));
+    await new Promise((r) => setTimeout(r, 3000));
+    expect((await tool(net, 'produce', '--url', 'stomp://front-door:61610', '--destination', '/queue/orders', '--count', '200')).out).toMatch(/Produced 200 messages/);
+    const counts = (await Promise.all(consumers)).map((c) => Number(/Consumed (\d+) messages/.exec(c.out)?.[1] ?? -1));
+    expect(counts[0] + counts[1]).toBe(200);
+  }, 300_000);
 });

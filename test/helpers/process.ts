@@ -134,17 +134,16 @@ afterEach(async () => {
   await Promise.all(spawned.splice(0).map((p) => p.kill()));
 });
 
-/** A port that was free a moment ago (for brokers whose port must be known before they listen, such as slaves). */
+/**
+ * A port that was free a moment ago (for brokers whose port must be known before they listen, such as slaves).
+ * Taken below Linux's ephemeral range (32768–60999), where the kernel picks ports for other tests' outgoing
+ * connections and port-0 listeners: a port from there could be handed to one of them before the broker binds it.
+ */
 export async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as import('node:net').AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
+  for (;;) {
+    const port = 10_000 + Math.floor(Math.random() * 22_000);
+    if (await portFree(port)) return port;
+  }
 }
 
 /** Whether something accepts TCP connections on the port now. */
@@ -162,7 +161,8 @@ export async function accepting(port: number): Promise<boolean> {
 /** `n` consecutive ports that were free a moment ago (for `amq-sim cluster --base-port`). */
 export async function freePortRange(n: number): Promise<number> {
   for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    // Below the ephemeral range, as freePort.
+    const base = 10_000 + Math.floor(Math.random() * (22_000 - n));
     let ok = true;
     for (let p = base; p < base + n && ok; p++) ok = await portFree(p);
     if (ok) return base;
