@@ -149,8 +149,8 @@ describe('job scheduler over STOMP', () => {
     const b = await startBroker(config);
     const p = await connectClient(b);
     await p.sendWithReceipt('/queue/j', 'soon', { AMQ_SCHEDULED_DELAY: '300', persistent: 'true' });
-    await p.sendWithReceipt('/queue/j', 'later', { AMQ_SCHEDULED_DELAY: '1500', persistent: 'true' });
     const sentAt = Date.now();
+    await p.sendWithReceipt('/queue/j', 'later', { AMQ_SCHEDULED_DELAY: '1500', persistent: 'true' });
     await b.stop();
     await sleep(400);
     const again = await startBroker(config);
@@ -158,7 +158,7 @@ describe('job scheduler over STOMP', () => {
     const got = await collect(again, '/queue/j');
     await eventually(() => got.length === 2, 5000, 'both jobs');
     expect(got.map((g) => g.m.text)).toEqual(['soon', 'later']);
-    expect(got[1].at - sentAt).toBeGreaterThanOrEqual(1500 - 5);
+    expect(got[1].at - sentAt).toBeGreaterThanOrEqual(1500);
     expect(got[0].m.headers.persistent).toBe('true');
     expect(again.scheduler!.size).toBe(0);
   });
