@@ -38,6 +38,7 @@ const MESSAGES = {
   STOMP_INVALID_HEADER: (name: string, value: string) => `Invalid ${name} header: ${value}`,
   SCHEDULER_REPEAT_TOO_LARGE: () => 'The scheduled repeat value is too large',
   SCHEDULER_INVALID_CRON: (reason: string) => reason,
+  SCHEDULER_ENDLESS_WITHOUT_PERIOD: (repeat: number) => `AMQ_SCHEDULED_REPEAT ${repeat} (for ever) needs an AMQ_SCHEDULED_PERIOD above 0`,
   STOMP_ACK_NO_ID: (command: string) => `${command} received without a ack id to acknowledge!`,
   STOMP_ACK_NO_MESSAGE_ID: (command: string) => `${command} received without a message-id to acknowledge!`,
   STOMP_UNEXPECTED_ACK: (command: string, id: string) => `Unexpected ${command} received for message-id [${id}]`,

@@ -49,6 +49,8 @@ export interface TimeRange {
 const BATCH = 256;
 /** How long a job waits when its destination refuses messages for now (producer flow control). */
 const FLOW_CONTROL_RETRY_MS = 100;
+/** How long firing pauses after the store failed a job's firing (a full disk, say). */
+const STORE_RETRY_MS = 1000;
 /** setTimeout's longest delay. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -62,6 +64,10 @@ export class JobScheduler implements SendInterceptor {
   private timerAt = Infinity;
   private running = false;
   private firing = false;
+  /** Nothing fires before this (ms): a destination refused messages, or the store failed. */
+  private pausedUntil = 0;
+  /** The store failed a job's firing and has not taken one since (said once, not once per job). */
+  private storeFailing = false;
   readonly stats = { scheduled: 0, fired: 0, removed: 0 };
 
   constructor(private readonly o: SchedulerOptions) {
@@ -136,14 +142,22 @@ export class JobScheduler implements SendInterceptor {
 
   /** The jobs waiting, by time (all, or those due within `range`), at most `max`, read from the store. */
   async browse(range: TimeRange | null = null, max = Infinity): Promise<JobRecord[]> {
-    const jobs = [...this.jobs.values()].filter((j) => j.state === 'waiting' && inRange(j.at, range));
-    jobs.sort((a, b) => a.at - b.at || a.seq - b.seq);
     const out: JobRecord[] = [];
-    for (let i = 0; i < jobs.length && out.length < max; i += BATCH) {
-      const records = await Promise.all(jobs.slice(i, i + BATCH).map((j) => this.read(j)));
-      for (const r of records) if (r && out.length < max) out.push(r);
+    for await (const page of this.pages(range)) {
+      out.push(...page.slice(0, max - out.length));
+      if (out.length >= max) break;
     }
     return out;
+  }
+
+  /** The jobs waiting, by time, read from the store a page at a time (a million jobs are never read at once). */
+  private async *pages(range: TimeRange | null): AsyncGenerator<JobRecord[]> {
+    const jobs = [...this.jobs.values()].filter((j) => j.state === 'waiting' && inRange(j.at, range));
+    jobs.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    for (let i = 0; i < jobs.length; i += BATCH) {
+      const records = await Promise.all(jobs.slice(i, i + BATCH).map((j) => this.read(j)));
+      yield records.filter((r): r is JobRecord => r !== null);
+    }
   }
 
   /** ActiveMQ's removeJob: true when the job was waiting. */
@@ -215,14 +229,15 @@ export class JobScheduler implements SendInterceptor {
     this.queue.skipRemoved();
     const next = this.queue.peek();
     if (!next) return;
-    if (this.timer && next.at >= this.timerAt) return;
+    const at = Math.max(next.at, this.pausedUntil);
+    if (this.timer && at >= this.timerAt) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timerAt = next.at;
+    this.timerAt = at;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.timerAt = Infinity;
       void this.fireDue();
-    }, Math.min(MAX_TIMER_MS, Math.max(0, next.at - Date.now())));
+    }, Math.min(MAX_TIMER_MS, Math.max(0, at - Date.now())));
     this.timer.unref();
   }
 
@@ -242,7 +257,11 @@ export class JobScheduler implements SendInterceptor {
         }
         if (due.length === 0 || !this.running) break;
         const records = await Promise.all(due.map((j) => this.read(j)));
-        await Promise.all(due.map((job, i) => this.run(job, records[i], now)));
+        const outcomes = await Promise.all(due.map((job, i) => this.run(job, records[i], now)));
+        // A full destination or a failing store pauses all firing (as ActiveMQ's scheduler thread blocks), not one job at a time.
+        if (outcomes.includes('failed')) this.pausedUntil = Date.now() + STORE_RETRY_MS;
+        else if (outcomes.includes('refused')) this.pausedUntil = Date.now() + FLOW_CONTROL_RETRY_MS;
+        if (this.pausedUntil > Date.now()) break;
       }
     } finally {
       this.firing = false;
@@ -251,51 +270,56 @@ export class JobScheduler implements SendInterceptor {
   }
 
   /** Fires one due job: its message goes out in the same store batch as the job's removal or rescheduling. */
-  private run(job: Job, record: JobRecord | null, now: number): Promise<void> {
+  private run(job: Job, record: JobRecord | null, now: number): Promise<'fired' | 'refused' | 'failed'> {
     if (!record) {
       this.jobs.delete(job.id);
       if (job.position !== undefined) this.dropDamaged(job.position);
-      return Promise.resolve();
+      return Promise.resolve('fired');
     }
-    const dest = destinationFromKey(record.destination);
-    const refusal = this.o.router.flowControl.admit(dest, record.persistent, 'scheduler');
-    if (refusal) {
-      job.at = now + FLOW_CONTROL_RETRY_MS;
-      job.state = 'waiting';
-      this.queue.push(job);
-      return Promise.resolve();
+    if (this.o.router.flowControl.admit(destinationFromKey(record.destination), record.persistent, 'scheduler')) {
+      this.putBack(job);
+      return Promise.resolve('refused');
     }
     const run = runDue(record.schedule, now);
     const next: JobRecord | null = run.next ? { ...record, at: run.next.at, schedule: { ...record.schedule, repeat: run.next.repeat } } : null;
     const spawned: JobRecord | null = run.spawn ? { ...record, id: this.o.newId('job'), at: firstRun(run.spawn, now, this.o.startRounding), schedule: run.spawn } : null;
+    const nextStored = next && storedJob(next);
+    const spawnedStored = spawned && storedJob(spawned);
     const ops: StoreOp[] = [];
-    for (const r of [next, spawned]) if (r) ops.push({ op: 'add', destination: SCHEDULER_HOLDER, message: storedJob(r) });
+    for (const m of [nextStored, spawnedStored]) if (m) ops.push({ op: 'add', destination: SCHEDULER_HOLDER, message: m });
     ops.push({ op: 'remove', destination: SCHEDULER_HOLDER, messageId: job.id, position: job.position });
     const txId = `scheduler:${job.id}:${now}`;
     return new Promise((resolve) => {
       const stored = (err: Error | undefined, positions: ReadonlyArray<number | undefined>) => {
         if (err) {
-          this.o.logger.error({ jobId: job.id, err: err.message }, `Failed to send scheduled message ${job.id}`);
-          job.state = 'waiting';
-          job.at = now + 1000;
-          this.queue.push(job);
-          return resolve();
+          if (!this.storeFailing) this.o.logger.error({ jobId: job.id, err: err.message }, `Failed to send scheduled message ${job.id}: scheduled jobs wait until the store takes writes again`);
+          this.storeFailing = true;
+          this.putBack(job);
+          return resolve('failed');
         }
+        if (this.storeFailing) this.o.logger.info('The store takes writes again: scheduled jobs fire');
+        this.storeFailing = false;
         if (run.fire) this.stats.fired++;
         this.records?.delete(job.id);
-        if (next) {
+        if (next && nextStored) {
           job.at = next.at;
           job.position = positions[0];
           job.state = 'waiting';
-          this.records?.set(job.id, storedJob(next));
+          this.records?.set(job.id, nextStored);
           this.queue.push(job);
         } else this.jobs.delete(job.id);
-        if (spawned) this.addJob(spawned.id, spawned.at, positions[next ? 1 : 0], storedJob(spawned));
-        resolve();
+        if (spawned && spawnedStored) this.addJob(spawned.id, spawned.at, positions[next ? 1 : 0], spawnedStored);
+        resolve('fired');
       };
       if (run.fire) this.o.router.commit(txId, [this.fired(job.id, record, now)], [], (err, position) => stored(err, [position]), ops);
       else this.o.store.commit(txId, ops, (err, positions) => stored(err, positions ?? []));
     });
+  }
+
+  /** A job that could not fire now waits again, at its time (it goes first when firing resumes). */
+  private putBack(job: Job): void {
+    job.state = 'waiting';
+    this.queue.push(job);
   }
 
   /** The message a job sends: its scheduling headers gone, `scheduledJobId` added, its time to live counted from now (ActiveMQ's scheduledJob). */
@@ -341,25 +365,34 @@ export class JobScheduler implements SendInterceptor {
     else if (action === 'REMOVEALL') this.removeAll(range);
   }
 
-  /** Each job, as a non-persistent copy of its message with `scheduledJobId`, to the browser's reply-to (ActiveMQ's sendScheduledJob). */
+  /**
+   * Each job, as a non-persistent copy of its message with `scheduledJobId`,
+   * to the browser's reply-to (ActiveMQ's sendScheduledJob), a page at a
+   * time, waiting while the reply-to refuses messages (its limits hold).
+   */
   private async browseTo(replyTo: Destination, range: TimeRange | null): Promise<void> {
-    for (const record of await this.browse(range)) {
-      const m = record.message;
-      this.o.router.send(
-        new BrokerMessage({
-          id: this.o.newId('m'),
-          destination: replyTo,
-          headers: { ...m.headers, [SCHEDULED_JOB_ID]: record.id, type: 'Advisory', 'original-destination': stompName(destinationFromKey(record.destination)) },
-          body: m.body,
-          persistent: false,
-          priority: m.priority,
-          expiration: 0,
-          timestamp: Date.now(),
-          bodyShared: true,
-        }),
-      );
+    for await (const page of this.pages(range)) {
+      while (this.running && this.o.router.flowControl.admit(replyTo, false, 'scheduler')) await new Promise((r) => setTimeout(r, FLOW_CONTROL_RETRY_MS).unref());
+      if (!this.running) return;
+      for (const record of page) {
+        const m = record.message;
+        this.o.router.send(
+          new BrokerMessage({
+            id: this.o.newId('m'),
+            destination: replyTo,
+            headers: { ...m.headers, [SCHEDULED_JOB_ID]: record.id, type: 'Advisory', 'original-destination': stompName(destinationFromKey(record.destination)) },
+            body: m.body,
+            persistent: false,
+            priority: m.priority,
+            expiration: 0,
+            timestamp: Date.now(),
+            bodyShared: true,
+          }),
+        );
+      }
     }
   }
+
 }
 
 function inRange(at: number, range: TimeRange | null): boolean {

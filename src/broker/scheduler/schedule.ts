@@ -37,9 +37,12 @@ export function isScheduled(h: Headers): boolean {
 export function readSchedule(h: Headers): Schedule {
   const repeat = wholeNumber(h, SCHEDULED_REPEAT);
   if (repeat > MAX_REPEAT_ALLOWED) throw protocolError('SCHEDULER_REPEAT_TOO_LARGE');
+  const period = wholeNumber(h, SCHEDULED_PERIOD);
+  // ActiveMQ takes it, and then sends the message again and again without pause: a flood from one SEND.
+  if (repeat < 0 && period <= 0) throw protocolError('SCHEDULER_ENDLESS_WITHOUT_PERIOD', repeat);
   const cron = h[SCHEDULED_CRON] ?? '';
   if (cron !== '') checkCron(cron);
-  return { delay: wholeNumber(h, SCHEDULED_DELAY), period: wholeNumber(h, SCHEDULED_PERIOD), repeat, cron };
+  return { delay: wholeNumber(h, SCHEDULED_DELAY), period, repeat, cron };
 }
 
 function wholeNumber(h: Headers, name: string): number {
@@ -100,5 +103,8 @@ export function runDue(s: Schedule, now: number): Run {
 
 /** ActiveMQ's management destination: a queue or topic named so (case aside), with anything after. */
 export function isManagementName(name: string): boolean {
-  return name.length >= SCHEDULER_MANAGEMENT.length && name.slice(0, SCHEDULER_MANAGEMENT.length).toLowerCase() === SCHEDULER_MANAGEMENT.toLowerCase();
+  return MANAGEMENT_NAME.test(name);
 }
+
+/** Tested on every message the router sees while the scheduler runs: a regex, no copy of the name. */
+const MANAGEMENT_NAME = /^activemq\.scheduler\.management/i;

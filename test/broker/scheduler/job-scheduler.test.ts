@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Broker } from '../../../src/broker/broker.js';
+import type { PartialBrokerConfig } from '../../../src/config/broker-config.js';
 import { destination } from '../../../src/broker/core/destination.js';
 import { BrokerMessage } from '../../../src/broker/core/message.js';
 import type { ReceivedMessage } from '../../../src/client/index.js';
@@ -17,8 +18,8 @@ describe('job scheduler on a fake clock', () => {
   });
 
   /** A broker that is made but serves nothing: its router and scheduler, driven directly. */
-  function scheduler() {
-    const broker = new Broker({ persistent: false, schedulerSupport: true, transportConnectors: ['stomp://127.0.0.1:0'] });
+  function scheduler(config: PartialBrokerConfig = {}) {
+    const broker = new Broker({ persistent: false, schedulerSupport: true, transportConnectors: ['stomp://127.0.0.1:0'], ...config });
     const s = broker.scheduler!;
     s.start();
     let n = 0;
@@ -82,6 +83,25 @@ describe('job scheduler on a fake clock', () => {
     await vi.advanceTimersByTimeAsync(3 * 3600_000);
     expect(size()).toBe(100);
     expect(size('later')).toBe(0);
+  });
+  it("pauses while a job's destination refuses messages (producer flow control), and fires once there is room", async () => {
+    vi.useFakeTimers({ now: new Date(2026, 10, 30, 12, 0, 0) });
+    const { broker, s, send, size } = scheduler({ systemUsage: { memoryUsage: { limit: 1024 * 1024 } } });
+    const ticks = destination('queue', 'ticks');
+    const big = Buffer.alloc(64 * 1024, 'x');
+    for (let i = 0; i < 100 && !broker.router.flowControl.admit(ticks, false, 'test'); i++) {
+      broker.router.send(new BrokerMessage({ id: `fill${i}`, destination: ticks, headers: {}, body: big, persistent: false, priority: 4, expiration: 0, timestamp: Date.now() }));
+    }
+    const full = size();
+    expect(broker.router.flowControl.admit(ticks, false, 'test')).not.toBeNull();
+    for (let i = 0; i < 3; i++) send({ AMQ_SCHEDULED_DELAY: '10' });
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(size()).toBe(full);
+    expect(s.size).toBe(3);
+    broker.router.queues.get('queue://ticks')!.purge();
+    await vi.advanceTimersByTimeAsync(200);
+    expect(size()).toBe(3);
+    expect(s.size).toBe(0);
   });
 });
 

@@ -27,6 +27,10 @@ describe('scheduled delivery headers', () => {
     expect(refusal({ AMQ_SCHEDULED_DELAY: '1', AMQ_SCHEDULED_REPEAT: '1001' })).toBe('The scheduled repeat value is too large');
     expect(refusal({ AMQ_SCHEDULED_DELAY: '1', AMQ_SCHEDULED_REPEAT: '1000' })).toBeNull();
     expect(refusal({ AMQ_SCHEDULED_DELAY: '1.5' })).toBe('Invalid AMQ_SCHEDULED_DELAY header: 1.5');
+    // Stricter than ActiveMQ, which takes it and floods: for ever takes a pause between the runs.
+    expect(refusal({ AMQ_SCHEDULED_DELAY: '1', AMQ_SCHEDULED_REPEAT: '-1' })).toBe('AMQ_SCHEDULED_REPEAT -1 (for ever) needs an AMQ_SCHEDULED_PERIOD above 0');
+    expect(refusal({ AMQ_SCHEDULED_CRON: '* * * * *', AMQ_SCHEDULED_REPEAT: '-1', AMQ_SCHEDULED_PERIOD: '0' })).toMatch(/needs an AMQ_SCHEDULED_PERIOD above 0/);
+    expect(refusal({ AMQ_SCHEDULED_PERIOD: '10', AMQ_SCHEDULED_REPEAT: '-1' })).toBeNull();
     expect(refusal({ AMQ_SCHEDULED_CRON: '* * * *' })).toBe('Not a valid cron entry - wrong number of tokens(4): * * * *');
     expect(refusal({ AMQ_SCHEDULED_CRON: '0 0 * * * *' })).toMatch(/wrong number of tokens\(6\)/);
     expect(refusal({ AMQ_SCHEDULED_CRON: '99 * * * *' })).toMatch(/^Invalid cron entry 99 \* \* \* \*/);
@@ -52,6 +56,8 @@ describe('scheduled delivery headers', () => {
     expect(isManagementName('ActiveMQ.Scheduler.Management')).toBe(true);
     expect(isManagementName('activemq.scheduler.management')).toBe(true);
     expect(isManagementName('ActiveMQ.Scheduler')).toBe(false);
+    expect(isManagementName('ActiveMQ.Scheduler.Management.Browse')).toBe(true);
+    expect(isManagementName('x.ActiveMQ.Scheduler.Management')).toBe(false);
     expect(isManagementName('orders')).toBe(false);
   });
 });
