@@ -181,5 +181,9 @@ describe('job scheduler over STOMP', () => {
     expect(got[1].at - sentAt).toBeGreaterThanOrEqual(1500);
     expect(got[0].m.headers.persistent).toBe('true');
     expect(again.scheduler!.size).toBe(0);
+    // A non-persistent message is kept as a job in the journal too: its RECEIPT comes once the job is stored.
+    const q = await connectClient(again);
+    await q.sendWithReceipt('/queue/j', 'volatile', { AMQ_SCHEDULED_DELAY: '60000' });
+    expect(again.scheduler!.size).toBe(1);
   });
 });

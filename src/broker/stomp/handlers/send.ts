@@ -3,7 +3,7 @@ import type { Frame } from '../../../stomp/index.js';
 import { type Destination, parseStompDestination, parseStompDestinations, stompName } from '../../core/destination.js';
 import { BrokerMessage, DEFAULT_PRIORITY, type Headers, MESSAGE_OVERHEAD } from '../../core/message.js';
 import type { StompConnection } from '../connection.js';
-import { isManagementName } from '../../scheduler/schedule.js';
+import { isManagementName, isScheduled } from '../../scheduler/schedule.js';
 import type { Transaction } from '../transaction.js';
 import { transactionFor } from './transaction.js';
 
@@ -16,12 +16,13 @@ export function handleSend(c: StompConnection, frame: Frame): void {
   if (destHeader === undefined || destHeader === '') throw protocolError('STOMP_SEND_NO_DESTINATION');
   const destinations = resolveDestinations(c, destHeader);
   const tx = transactionFor(c, h.transaction);
+  // A scheduled message is written to the store whatever its persistence: the store's limit and the RECEIPT apply to it.
+  const stored = h.persistent === 'true' || (c.ctx.router.interceptor !== null && isScheduled(h));
   if (tx) holdForTransaction(c, tx, frame.body.length * destinations.length);
   else {
     // Producer flow control: a full destination holds this SEND (and what follows it) until it has room.
-    const persistentHint = h.persistent === 'true';
     for (const dest of destinations) {
-      const refusal = c.ctx.router.flowControl.admit(dest, persistentHint, c.connectionId);
+      const refusal = c.ctx.router.flowControl.admit(dest, stored, c.connectionId);
       if (refusal) return c.gate.hold(frame, refusal);
     }
   }
@@ -69,7 +70,7 @@ export function handleSend(c: StompConnection, frame: Frame): void {
     if (tx) {
       message.compact();
       tx.sends.push(message);
-    } else if (persistent) c.ctx.router.send(message, c.trackWrite());
+    } else if (stored) c.ctx.router.send(message, c.trackWrite());
     else c.ctx.router.send(message);
   }
   c.receipt(h.receipt);
