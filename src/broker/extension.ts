@@ -51,5 +51,4 @@ export type { Queue } from './core/queue.js';
 export { compileSelector } from './core/selector.js';
 export type { TopicSubscription } from './core/topic.js';
 export { matchesWildcard } from './core/wildcard.js';
-export { forwardFrameHead } from './stomp/message-frame.js';
-export { BRIDGE_SECRET_HEADER, type PeerConnection, type PeerConsumer, type PeerMessage, type PeerProtocol, type PeerSession } from './stomp/peer.js';
+export { BRIDGE_SECRET_HEADER, type PeerConnection, type PeerConsumer, type PeerDelivery, type PeerMessage, type PeerProtocol, type PeerSession } from './stomp/peer.js';

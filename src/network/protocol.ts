@@ -1,25 +1,18 @@
 /**
  * What brokers say to each other over a network bridge, which is a STOMP
  * connection from one broker (the one with the network connector) to another.
- * Plain STOMP frames, with a few headers only bridges send. Everything that
- * comes in from the other broker is checked here before it is used.
+ * Plain STOMP frames, with a few headers only bridges send; the messages go
+ * in batches (./batch.ts). Everything that comes in from the other broker is
+ * checked before it is used.
  */
 import { checkShape, type Shape, type ShapeErrors } from '../config/shape.js';
 import { networkError } from '../errors.js';
-import { escapeHeaderValue } from '../stomp/index.js';
 import { RecentIds } from '../util/recent-ids.js';
 
 /** CONNECT from a bridge: JSON `BridgeHello`. */
 export const BRIDGE_HEADER = 'amq-sim-bridge';
 /** CONNECTED to a bridge: JSON `BrokerIdentity` of the answering broker. */
 export const BROKER_HEADER = 'amq-sim-broker';
-/**
- * SEND from a bridge, MESSAGE to a network subscription: what the message is
- * besides its headers and body, in one header (fewer headers to parse on the
- * busiest path): `persistent;priority;expiration;timestamp;path;message-id`,
- * the path being the brokers it passed through, comma-separated.
- */
-export const META_HEADER = 'amq-sim-meta';
 /** SUBSCRIBE from a bridge: JSON `NetworkConsumerSpec`, making it a network consumer. */
 export const NETWORK_CONSUMER_HEADER = 'amq-sim-network';
 
@@ -107,56 +100,10 @@ export function parseConsumerAdvisory(text: string): ConsumerAdvisory {
   return { added: { consumerId: info.consumerId, destination: info.destination, brokerPath: path as string[], selector: info.selector as string | undefined } };
 }
 
-export interface MessageMeta {
-  persistent: boolean;
-  priority: number;
-  expiration: number;
-  timestamp: number;
-  brokerPath: readonly string[];
-  id: string;
-}
-
-/** The meta header of a message leaving `via`, which joins its path. */
-function encodeMeta(m: MessageMeta, via: string): string {
-  const path = m.brokerPath.length === 0 ? via : `${m.brokerPath.join(',')},${via}`;
-  return `${m.persistent ? 1 : 0};${m.priority};${m.expiration};${m.timestamp};${path};${m.id}`;
-}
-
-/** The meta header line of a message leaving `via`, escaped for a STOMP 1.2 frame. */
-export function metaLine(m: MessageMeta, via: string): string {
-  return `${META_HEADER}:${escapeHeaderValue(encodeMeta(m, via))}\n`;
-}
-
-/** Throws NetworkError for a value that is not a meta header. (On the busiest path of a bridge: no regex, no split.) */
-export function decodeMeta(value: string): MessageMeta {
-  const a = value.indexOf(';');
-  const b = value.indexOf(';', a + 1);
-  const c = value.indexOf(';', b + 1);
-  const d = value.indexOf(';', c + 1);
-  const e = value.indexOf(';', d + 1);
-  const persistent = value.slice(0, a);
-  const priority = Number(value.slice(a + 1, b));
-  const expiration = Number(value.slice(b + 1, c));
-  const timestamp = Number(value.slice(c + 1, d));
-  // A message id may hold ';': it is the rest.
-  const id = value.slice(e + 1);
-  if (a < 0 || e < 0 || (persistent !== '0' && persistent !== '1') || !(priority >= 0 && priority <= 9) || !(expiration >= 0) || !(timestamp >= 0) || id === '') {
-    throw networkError('NETWORK_BAD_MESSAGE', `${META_HEADER} header`, JSON.stringify(value.slice(0, 80)));
-  }
-  const path = value.slice(d + 1, e);
-  return { persistent: persistent === '1', priority, expiration, timestamp, brokerPath: path === '' ? [] : path.split(','), id };
-}
-
 /** An address in the form ActiveMQ's NetworkBridge advisory gives `remoteIp`: `tcp:///127.0.0.1:54321@61611`. */
 export function advisoryRemoteIp(address: string, localPort?: number): string {
   const m = /^[a-z+]+:\/\/(.*)$/.exec(address);
   return `tcp:///${m ? m[1] : address}${localPort !== undefined ? `@${localPort}` : ''}`;
-}
-
-/** The redelivery count a forwarded message carries (MESSAGE and SEND frames of a bridge). */
-export function redeliveryCount(deliveryCountHeader: string | undefined): number {
-  const n = Number(deliveryCountHeader);
-  return Number.isInteger(n) && n > 1 ? n - 1 : 0;
 }
 
 /**

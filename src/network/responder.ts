@@ -1,10 +1,10 @@
 /**
  * The responder end of network bridges: what a broker does when another
  * broker's bridge connects to it (ActiveMQ's "responder end of duplex
- * bridge"). A PeerProtocol of the STOMP layer: the bridge's SENDs keep their
- * identity (meta header) and are checked for duplicates; its SUBSCRIBEs make
- * network consumers that follow the forwarding rules and carry the meta
- * header on their MESSAGE frames.
+ * bridge"). A PeerProtocol of the STOMP layer: the bridge's SENDs come in
+ * batches (./batch.ts), whose messages keep their identity and are checked
+ * for duplicates; its SUBSCRIBEs make network consumers that follow the
+ * forwarding rules and get their messages in batches too.
  */
 import type { BrokerMessage, ExtensionHost, Headers, PeerConnection, PeerConsumer, PeerMessage, PeerProtocol, PeerSession } from '../broker/extension.js';
 import { AmqSimError, protocolError } from '../errors.js';
@@ -13,16 +13,14 @@ import {
   BRIDGE_HEADER,
   type BridgeHello,
   BROKER_HEADER,
-  decodeMeta,
   mayForward,
-  META_HEADER,
-  metaLine,
   NETWORK_CONSUMER_HEADER,
   NetworkDuplicates,
   parseConsumerSpec,
   parseHello,
-  redeliveryCount,
 } from './protocol.js';
+import { BATCH_BYTES, BATCH_HEADER, decodeBatch, encodeBatch } from './batch.js';
+import type { Frame } from '../stomp/index.js';
 
 export interface InboundBridge {
   remoteBrokerName: string;
@@ -35,9 +33,11 @@ export interface InboundBridge {
 
 export class NetworkResponder implements PeerProtocol {
   readonly connectHeader = BRIDGE_HEADER;
-  readonly reservedHeaders = [META_HEADER, NETWORK_CONSUMER_HEADER];
+  readonly reservedHeaders = [NETWORK_CONSUMER_HEADER, BATCH_HEADER];
   private readonly duplicates: NetworkDuplicates;
   private readonly inbound = new Map<string, InboundBridge>();
+  /** The identity of each message out of a batch, by its SEND's headers (a SEND held by flow control comes back with them). */
+  private readonly unbatched = new WeakMap<Headers, PeerMessage>();
 
   constructor(private readonly host: ExtensionHost) {
     this.duplicates = new NetworkDuplicates(host.brokerName);
@@ -77,17 +77,32 @@ export class NetworkResponder implements PeerProtocol {
     return {
       connectedHeaders: { [BROKER_HEADER]: JSON.stringify({ brokerName: local, brokerId: host.brokerId, brokerURL: host.brokerURL }) },
       received: (h) => this.received(h),
+      unbatch: (frame) => this.unbatch(frame),
       subscribed: (h) => this.subscribed(h, hello),
       closed: () => this.closed(connection, hello),
     };
   }
 
   private received(h: Headers): PeerMessage | 'duplicate' | undefined {
-    const value = h[META_HEADER];
-    if (value === undefined) return undefined;
-    const meta = checked(() => decodeMeta(value), META_HEADER);
-    if (this.duplicates.isDuplicate(h.destination ?? '', meta.id, meta.brokerPath)) return 'duplicate';
-    return { id: meta.id, persistent: meta.persistent, priority: meta.priority, expiration: meta.expiration, timestamp: meta.timestamp, brokerPath: meta.brokerPath, redeliveryCounter: redeliveryCount(h.JMSXDeliveryCount) };
+    const m = this.unbatched.get(h);
+    if (m === undefined) return undefined;
+    return this.duplicates.isDuplicate(h.destination ?? '', m.id, m.brokerPath) ? 'duplicate' : m;
+  }
+
+  /** A forwarding bridge's SEND of many messages: one SEND each, the batch's receipt on the last. */
+  private unbatch(frame: Frame): Frame[] | undefined {
+    const count = frame.headers[BATCH_HEADER];
+    if (count === undefined) return undefined;
+    const entries = checked(() => decodeBatch(frame.body, count), BATCH_HEADER);
+    const receipt = frame.headers.receipt;
+    return entries.map((e, i) => {
+      const headers: Headers = Object.create(null);
+      headers.destination = e.destination;
+      for (const k in e.headers) if (!(k in headers)) headers[k] = e.headers[k];
+      if (receipt !== undefined && i === entries.length - 1) headers.receipt = receipt;
+      this.unbatched.set(headers, e);
+      return { command: 'SEND', headers, body: e.body };
+    });
   }
 
   private subscribed(h: Headers, hello: BridgeHello): PeerConsumer | undefined {
@@ -104,7 +119,8 @@ export class NetworkResponder implements PeerProtocol {
       accepts: (m: BrokerMessage) =>
         m.brokerPath.length === 0 ||
         mayForward(m.brokerPath, target, m.destination.type === 'queue', spec, () => router.queues.get(m.destination.key)?.hasLocalConsumers ?? false, m.arrivedAt),
-      properties: (m: BrokerMessage) => metaLine(m, local),
+      batchBytes: BATCH_BYTES,
+      batch: (deliveries) => ({ headerLines: `${BATCH_HEADER}:${deliveries.length}\n`, body: encodeBatch(deliveries, local) }),
     };
   }
 

@@ -7,9 +7,10 @@
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { BinaryReader, BinaryWriter } from './binary.js';
+import { BinaryReader, BinaryWriter } from '../util/binary.js';
 import { decodeLegacyIndex } from './legacy-checkpoint.js';
 import { LiveIndex } from './live-index.js';
+import { truncatedRecord } from './records.js';
 
 const CHECKPOINT_FILE = 'db.data';
 const MAGIC = 'AMQX';
@@ -66,7 +67,7 @@ export function readCheckpoint(directory: string): CheckpointReadResult {
   if (buf.length < 26 || buf.toString('latin1', 0, 4) !== MAGIC) return { kind: 'damaged', reason: 'not a checkpoint file' };
   if (buf.readUInt32LE(buf.length - 4) !== crc32(buf.subarray(0, buf.length - 4))) return { kind: 'damaged', reason: 'checksum mismatch' };
   try {
-    const r = new BinaryReader(buf, 4, buf.length - 4);
+    const r = new BinaryReader(buf, 4, buf.length - 4, truncatedRecord);
     const format = r.u16();
     if (format < 1 || format > FORMAT) return { kind: 'damaged', reason: 'unknown format' };
     const epoch = r.u32();

@@ -14,7 +14,7 @@ import fs, { constants } from 'node:fs';
 import type { SyncPolicy } from './sync-policy.js';
 import { join } from 'node:path';
 import { storeError } from '../errors.js';
-import { BinaryWriter } from './binary.js';
+import { BinaryWriter } from '../util/binary.js';
 import type { Location } from './live-index.js';
 import { encodeSegmentHeader, SEGMENT_HEADER, segmentName } from './segment.js';
 import type { WriteCallback } from './types.js';

@@ -4,7 +4,7 @@
  * today's index, with the message ids kept for the replay that follows (the
  * journal after such a checkpoint names removed messages by id).
  */
-import type { BinaryReader } from './binary.js';
+import type { BinaryReader } from '../util/binary.js';
 import { LiveIndex, type Location } from './live-index.js';
 import type { DurableSubscriptionRecord } from './types.js';
 

@@ -14,7 +14,7 @@
  * removal or dispatch mark for it). Deleting such a segment would bring the
  * acked message back on a full replay.
  */
-import { BinaryReader, BinaryWriter } from './binary.js';
+import { BinaryReader, BinaryWriter } from '../util/binary.js';
 import { DuplicateWindows } from './duplicate-windows.js';
 import { subscriptionHolder, subscriptionOf } from './holders.js';
 import { PositionSet } from './position-set.js';

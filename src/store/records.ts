@@ -8,8 +8,11 @@
  */
 import { crc32 } from 'node:zlib';
 import { storeError } from '../errors.js';
-import { BinaryReader, BinaryWriter } from './binary.js';
+import { BinaryReader, BinaryWriter } from '../util/binary.js';
 import type { DurableSubscriptionRecord, StoredMessage, StoreOp } from './types.js';
+
+/** A record or snapshot that ends before its fields do. */
+export const truncatedRecord = (pos: number, n: number) => storeError('STORE_CORRUPT_RECORD', `record truncated at ${pos} (needs ${n} more bytes)`);
 
 export const RECORD_MAGIC = 0xa55a;
 
@@ -265,7 +268,7 @@ export function encodeEpoch(w: BinaryWriter, mark: EpochMark): number {
 
 /** What recovery needs of an Add record to index it, without decoding the message. */
 export function peekAdd(payload: Buffer): { destination: string; subscriptions: string[] | undefined; messageId: string; duplicateId: string | undefined } {
-  const r = new BinaryReader(payload);
+  const r = new BinaryReader(payload, 0, payload.length, truncatedRecord);
   const destination = r.str();
   const subs: string[] = [];
   for (let n = r.u16(); n > 0; n--) subs.push(r.str());
@@ -276,14 +279,14 @@ export function peekAdd(payload: Buffer): { destination: string; subscriptions: 
 
 /** Decodes a record's payload (its checksum already verified). */
 export function decodeRecord(type: number, payload: Buffer): DecodedRecord {
-  const r = new BinaryReader(payload);
+  const r = new BinaryReader(payload, 0, payload.length, truncatedRecord);
   if (type === RecordType.Transaction) {
     const transactionId = r.str();
     const ops: StoreOp[] = [];
     for (let n = r.u32(); n > 0; n--) {
       const t = r.u8();
       const len = r.u32();
-      ops.push(readOpPayload(t, new BinaryReader(payload, r.pos, r.pos + len)));
+      ops.push(readOpPayload(t, new BinaryReader(payload, r.pos, r.pos + len, truncatedRecord)));
       r.pos += len;
     }
     return { type: 'transaction', transactionId, ops };

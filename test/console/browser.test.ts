@@ -126,10 +126,11 @@ describe('the console in Chromium', () => {
 });
 
 async function clusterProcess(topology: string, ...extra: string[]): Promise<{ process: CliProcess; view: string }> {
-  const base = await freePortRange(4);
-  const adminBase = await freePortRange(4);
-  const consolePort = await freePort();
-  const p = runCli(['cluster', topology, '--base-port', String(base), '--admin-base-port', String(adminBase), '--console-port', String(consolePort), '--front-door-port', String(await freePort()), '--data', tempDir('cluster-view'), '--log-format', 'pretty', ...extra]);
+  // One range for every port the cluster listens on: none picked twice.
+  const base = await freePortRange(10);
+  const adminBase = base + 4;
+  const consolePort = base + 8;
+  const p = runCli(['cluster', topology, '--base-port', String(base), '--admin-base-port', String(adminBase), '--console-port', String(consolePort), '--front-door-port', String(base + 9), '--data', tempDir('cluster-view'), '--log-format', 'pretty', ...extra]);
   await p.waitForOutput(/^Ctrl-C stops every broker/, 30_000);
   expect(p.stdoutText.join('\n')).toContain(`Cluster view: http://127.0.0.1:${consolePort}/`);
   return { process: p, view: `http://127.0.0.1:${consolePort}/` };

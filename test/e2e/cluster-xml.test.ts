@@ -24,8 +24,8 @@ ${body}
 }
 
 async function cluster(args: string[], env: Record<string, string> = {}) {
-  const adminBase = await freePortRange(3);
-  const p = runCli(['cluster', ...args, '--admin-base-port', String(adminBase), '--console-port', String(await freePort()), '--front-door-port', String(await freePort()), '--data', tempDir('xml-cluster-data'), '--log-format', 'pretty'], env);
+  const adminBase = await freePortRange(5);
+  const p = runCli(['cluster', ...args, '--admin-base-port', String(adminBase), '--console-port', String(adminBase + 3), '--front-door-port', String(adminBase + 4), '--data', tempDir('xml-cluster-data'), '--log-format', 'pretty'], env);
   await p.waitForOutput(/^Ctrl-C stops every broker/, 30_000);
   return p;
 }

@@ -20,10 +20,11 @@ interface Cluster {
 /** `amq-sim cluster …` on free ports in a fresh data directory, with plain prefixed log lines. */
 async function cluster(topology: string, ...extra: string[]): Promise<Cluster> {
   const data = tempDir('cluster');
-  const base = await freePortRange(4);
-  const adminBase = await freePortRange(4);
-  const consolePort = await freePort();
-  const frontDoor = extra.includes('--front-door-port') ? [] : ['--front-door-port', String(await freePort())];
+  // One range for every port the cluster listens on: none picked twice.
+  const base = await freePortRange(10);
+  const adminBase = base + 4;
+  const consolePort = base + 8;
+  const frontDoor = extra.includes('--front-door-port') ? [] : ['--front-door-port', String(base + 9)];
   const p = runCli(['cluster', topology, '--base-port', String(base), '--admin-base-port', String(adminBase), '--console-port', String(consolePort), ...frontDoor, '--data', data, '--log-format', 'pretty', ...extra], {}, true);
   await p.waitForOutput(/^Ctrl-C stops every broker/, 30_000);
   const pid = (broker: string) => Number(new RegExp(`^${broker}\\s+(\\d+)\\s+stomp(\\+ssl)?://`).exec(p.stdoutText.find((l) => l.startsWith(`${broker} `))!)![1]);

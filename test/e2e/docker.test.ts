@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { StompClient } from '../../src/client/index.js';
 import { eventually } from '../helpers/broker.js';
-import { freePortRange, runCli } from '../helpers/process.js';
+import { DOCKER_PORTS, freePortRange, runCli } from '../helpers/process.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -93,16 +93,16 @@ afterAll(async () => {
   await Promise.all(stacks.map((s) => s.down().catch(() => undefined)));
 }, 120_000);
 
-/** Ports for one compose topology: `<SERVICE>_STOMP_PORT` and `<SERVICE>_ADMIN_PORT` for each broker. */
-async function composePorts(services: string[]): Promise<{ env: Record<string, string>; stomp: number; admin: number }> {
-  const stomp = await freePortRange(services.length);
-  const admin = await freePortRange(services.length);
+/** Ports for one compose topology: `<SERVICE>_STOMP_PORT` and `<SERVICE>_ADMIN_PORT` for each broker, and `extra` after them; one range, so none is picked twice. */
+async function composePorts(services: string[], extra = 0): Promise<{ env: Record<string, string>; stomp: number; admin: number; extra: number }> {
+  const stomp = await freePortRange(2 * services.length + extra, DOCKER_PORTS);
+  const admin = stomp + services.length;
   const env: Record<string, string> = {};
   services.forEach((s, i) => {
     env[`${s.toUpperCase()}_STOMP_PORT`] = String(stomp + i);
     env[`${s.toUpperCase()}_ADMIN_PORT`] = String(admin + i);
   });
-  return { env, stomp, admin };
+  return { env, stomp, admin, extra: admin + services.length };
 }
 
 const builds = (upOutput: string) => upOutput.split('\n').filter((l) => /^Building \S+$/.test(l.trim()));
@@ -113,11 +113,12 @@ describe('docker-compose topologies', () => {
     const net = await composePorts(['broker1', 'broker2', 'broker3']);
     // Credentials and the bridge secret reach every container from the environment.
     const network = new Compose('network', { ...net.env, AMQ_SIM_ADMIN_PASSWORD: 'compose-test-password', AMQ_SIM_BRIDGE_SECRET: `secret-${process.pid}` }, null);
-    const ms = await composePorts(['broker1', 'broker2']);
-    const frontDoor = await freePortRange(1);
-    const pair = new Compose('master-slave', { ...ms.env, LOCK_POLL: '1000', FRONT_DOOR_PORT: String(frontDoor) }, null);
-    stacks.push(network, pair);
+    stacks.push(network);
     expect(builds(await network.run('up', '-d', '--build'))).toEqual(['Building broker1']);
+    const ms = await composePorts(['broker1', 'broker2'], 1);
+    const frontDoor = ms.extra;
+    const pair = new Compose('master-slave', { ...ms.env, LOCK_POLL: '1000', FRONT_DOOR_PORT: String(frontDoor) }, null);
+    stacks.push(pair);
     expect(builds(await pair.run('up', '-d', '--build'))).toEqual(['Building broker1']);
     const names = (await run('docker', ['ps', '--format', '{{.Names}}'])).out.split('\n');
     expect(names).toEqual(expect.arrayContaining(['amq-sim-network_broker1_1', 'amq-sim-network_broker3_1', 'amq-sim-master-slave_broker1_1', 'amq-sim-master-slave_broker2_1', 'amq-sim-master-slave_front-door_1']));

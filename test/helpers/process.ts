@@ -134,16 +134,22 @@ afterEach(async () => {
   await Promise.all(spawned.splice(0).map((p) => p.kill()));
 });
 
+/** Ports for brokers whose port must be known before they listen: below Linux's ephemeral range (32768–60999). */
+const TEST_PORTS = { from: 10_000, to: 30_000 };
+/**
+ * Ports Docker publishes: a band of their own, which no other test picks
+ * from, since a compose project binds its ports only after its image is
+ * built (seconds after they were found free).
+ */
+export const DOCKER_PORTS = { from: 30_000, to: 32_700 };
+
 /**
  * A port that was free a moment ago (for brokers whose port must be known before they listen, such as slaves).
- * Taken below Linux's ephemeral range (32768–60999), where the kernel picks ports for other tests' outgoing
- * connections and port-0 listeners: a port from there could be handed to one of them before the broker binds it.
+ * Taken below Linux's ephemeral range, where the kernel picks ports for other tests' outgoing connections and
+ * port-0 listeners: a port from there could be handed to one of them before the broker binds it.
  */
 export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = 10_000 + Math.floor(Math.random() * 22_000);
-    if (await portFree(port)) return port;
-  }
+  return freePortRange(1);
 }
 
 /** Whether something accepts TCP connections on the port now. */
@@ -158,11 +164,10 @@ export async function accepting(port: number): Promise<boolean> {
   });
 }
 
-/** `n` consecutive ports that were free a moment ago (for `amq-sim cluster --base-port`). */
-export async function freePortRange(n: number): Promise<number> {
+/** `n` consecutive ports that were free a moment ago (for `amq-sim cluster --base-port`), from `band`. */
+export async function freePortRange(n: number, band = TEST_PORTS): Promise<number> {
   for (;;) {
-    // Below the ephemeral range, as freePort.
-    const base = 10_000 + Math.floor(Math.random() * (22_000 - n));
+    const base = band.from + Math.floor(Math.random() * (band.to - band.from - n));
     let ok = true;
     for (let p = base; p < base + n && ok; p++) ok = await portFree(p);
     if (ok) return base;

@@ -9,6 +9,9 @@ import { describe, expect, it } from 'vitest';
 import type { Broker } from '../../src/broker/broker.js';
 import { eventually, sleep } from '../helpers/broker.js';
 import { RawStompSocket } from '../helpers/raw-socket.js';
+import { destination } from '../../src/broker/core/destination.js';
+import { BrokerMessage } from '../../src/broker/core/message.js';
+import { BATCH_HEADER, encodeBatch } from '../../src/network/batch.js';
 import { broker, bridgesUp, consumer, sendAll, url } from '../network/helpers.js';
 
 function hello(pretending: Broker): string {
@@ -26,12 +29,14 @@ async function forgeBridge(target: Broker, pretending: Broker, extraHeaders = ''
   return { command: frame.command, message: frame.headers.message, closed };
 }
 
-/** What the attacker did: messages whose meta header names the ids the edge is about to give its own. */
+/** What the attacker did: batches of one message each, whose identity names the ids the edge is about to give its own. */
 async function poison(hub: Broker, edge: Broker, count: number): Promise<void> {
   const raw = await RawStompSocket.connect(hub.port());
   await raw.connect();
   for (let i = 1; i <= count; i++) {
-    raw.write(`SEND\ndestination:/queue/orders\namq-sim-meta:1;4;0;${Date.now()};${edge.brokerId};${edge.ids.runId}:m${i}\n\nforged\0`);
+    const forged = new BrokerMessage({ id: `${edge.ids.runId}:m${i}`, destination: destination('queue', 'orders'), headers: {}, body: Buffer.from('forged'), persistent: true, priority: 4, expiration: 0, timestamp: Date.now() });
+    const body = encodeBatch([{ message: forged }], edge.brokerName);
+    raw.write(Buffer.concat([Buffer.from(`SEND\ndestination:/queue/orders\n${BATCH_HEADER}:1\ncontent-length:${body.length}\n\n`), body, Buffer.from([0])]));
   }
   raw.write('SEND\ndestination:/queue/orders\nreceipt:done\n\nlast forged\0');
   await raw.next('RECEIPT');
@@ -51,8 +56,8 @@ describe('bridges cannot be forged', () => {
     const onHub = await consumer(hub, '/queue/orders');
     await poison(hub, edge, 1200);
     await eventually(() => onHub.got.length === 1201, 5000, 'the forged messages, as plain messages');
-    // Plain messages: the hub's own ids, no bridge metadata kept.
-    expect(onHub.got.every((m) => m.messageId.startsWith(hub.ids.runId) && m.headers['amq-sim-meta'] === undefined)).toBe(true);
+    // Plain messages: the hub's own ids, no bridge header kept, the batch's bytes as the body.
+    expect(onHub.got.every((m) => m.messageId.startsWith(hub.ids.runId) && m.headers[BATCH_HEADER] === undefined)).toBe(true);
 
     await eventually(() => (edge.status().network as { bridges: Array<{ demand: { forwarding: unknown[] } }> }).bridges[0].demand.forwarding.length > 0, 5000, 'demand for /queue/orders on the edge');
     await sendAll(edge, '/queue/orders', 400, { persistent: 'true' }, 'real');

@@ -10,7 +10,7 @@ import { createHeaders, encodeFrame, escapeHeaderValue, type Frame, FrameParser,
 import { HeartBeats } from '../../transport/heart-beat.js';
 import { BACKLOG_HIGH_WATER, type Link } from '../../transport/link.js';
 import type { Advisories } from '../advisories.js';
-import { type Destination, destination, type StompNameResolver } from '../core/destination.js';
+import { type Destination, destination, type StompNameResolver, stompName } from '../core/destination.js';
 import type { IdGenerator } from '../core/ids.js';
 import type { BrokerMessage } from '../core/message.js';
 import type { MessageRouter } from '../core/router.js';
@@ -20,7 +20,7 @@ import { handleSend } from './handlers/send.js';
 import { closeSubscription, handleSubscribe, handleUnsubscribe } from './handlers/subscribe.js';
 import { handleAbort, handleBegin, handleCommit, rollback } from './handlers/transaction.js';
 import { destinationLine, messageFrameHead } from './message-frame.js';
-import type { PeerProtocol, PeerSession } from './peer.js';
+import type { PeerConsumer, PeerDelivery, PeerProtocol, PeerSession } from './peer.js';
 import type { Security } from '../../security/security.js';
 import type { Subject } from '../../security/users.js';
 import { isWildcard } from '../core/wildcard.js';
@@ -97,6 +97,8 @@ export class StompConnection implements StompNameResolver {
   readonly producedTo = new Map<string, Destination>();
   /** Set when the other end is a peer (another broker's bridge). */
   peer: PeerSession | null = null;
+  /** Deliveries to peers' consumers gathered in this turn of the event loop. */
+  private readonly peerBatches = new Map<StompSubscription, { deliveries: PeerDelivery[]; bytes: number }>();
   announced = false;
   lastSendDestinations: { header: string; destinations: Destination[] } | null = null;
   /** Frames that arrived while the connection waits (waitFor), or null. */
@@ -196,6 +198,13 @@ export class StompConnection implements StompNameResolver {
     if (this.state === 'connecting') {
       if (command === 'CONNECT' || command === 'STOMP') return handleConnect(this, frame);
       throw protocolError('STOMP_NOT_CONNECTED').withDetail(`Received ${command} before CONNECT`);
+    }
+    if (command === 'SEND' && this.peer) {
+      const frames = this.peer.unbatch(frame);
+      if (frames) {
+        for (const f of frames) this.handle(f);
+        return;
+      }
     }
     if (this.gate.queues(frame)) return;
     switch (command) {
@@ -384,16 +393,44 @@ export class StompConnection implements StompNameResolver {
   // ---- output ----
 
   sendMessage(sub: StompSubscription, m: BrokerMessage, ackId: string): void {
+    if (sub.settings.peer) return this.toPeer(sub, sub.settings.peer, m, ackId);
     const escape = this.version !== '1.0';
     const head = messageFrameHead(m, {
       subscriptionLine: sub.headerLine(escape),
       destinationLine: this.destinationLine(m, escape),
       ackId,
       escape,
-      properties: sub.settings.peer?.properties,
     });
     this.stats.messagesOut++;
     this.writeMessageFrame(head, m.body);
+  }
+
+  /** A delivery to a peer's consumer joins the batch that leaves at the end of this turn of the event loop (or now, when full). */
+  private toPeer(sub: StompSubscription, peer: PeerConsumer, m: BrokerMessage, ackId: string): void {
+    let batch = this.peerBatches.get(sub);
+    if (!batch) {
+      if (this.peerBatches.size === 0) process.nextTick(() => this.flushPeerBatches());
+      this.peerBatches.set(sub, (batch = { deliveries: [], bytes: 0 }));
+    }
+    batch.deliveries.push({ message: m, ackId });
+    batch.bytes += m.size;
+    if (batch.bytes < peer.batchBytes) return;
+    this.peerBatches.delete(sub);
+    this.writePeerBatch(sub, peer, batch.deliveries);
+  }
+
+  private flushPeerBatches(): void {
+    for (const [sub, batch] of this.peerBatches) this.writePeerBatch(sub, sub.settings.peer!, batch.deliveries);
+    this.peerBatches.clear();
+  }
+
+  private writePeerBatch(sub: StompSubscription, peer: PeerConsumer, deliveries: PeerDelivery[]): void {
+    // A subscription that ended took its deliveries back (they were in flight).
+    if (sub.closed || this.state === 'closed') return;
+    const { headerLines, body } = peer.batch(deliveries);
+    const head = `MESSAGE\n${sub.headerLine(true)}destination:${escapeHeaderValue(stompName(sub.settings.destination))}\nack:${deliveries[deliveries.length - 1].ackId}\n${headerLines}content-length:${body.length}\n\n`;
+    this.stats.messagesOut += deliveries.length;
+    this.writeMessageFrame(head, body);
   }
 
   writeMessageFrame(head: string, body: Buffer): void {

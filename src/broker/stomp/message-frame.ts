@@ -1,9 +1,9 @@
 /**
- * Where frames that carry a message are assembled: MESSAGE frames to clients
- * and to peers, and the SEND frames a network bridge forwards with. The
- * header lines that are the same for every delivery of a message are made
- * once and kept in the message's wireCache (the hot path: a topic message
- * delivered to 10 subscribers is encoded once).
+ * Where MESSAGE frames to clients are assembled (a peer's consumer gets
+ * batches of its protocol's making: PeerConsumer.batch). The header lines
+ * that are the same for every delivery of a message are made once and kept
+ * in the message's wireCache (the hot path: a topic message delivered to 10
+ * subscribers is encoded once).
  */
 import { escapeHeaderValue } from '../../stomp/index.js';
 import { stompName } from '../core/destination.js';
@@ -13,11 +13,7 @@ class StompEncoding {
   /** Standard headers, escaped for 1.1+ / as they are for 1.0. */
   head: string | undefined;
   head10: string | undefined;
-  /** Broker and sender headers, escaped. */
-  userHead: string | undefined;
   destinationLine: string | undefined;
-  /** A peer protocol's properties + userHead. */
-  peerHead: string | undefined;
 }
 
 function encodingOf(m: BrokerMessage): StompEncoding {
@@ -35,11 +31,6 @@ function headerLines(m: BrokerMessage, enc: (v: string) => string): string {
   return head;
 }
 
-function userHead(m: BrokerMessage): string {
-  const e = encodingOf(m);
-  return (e.userHead ??= headerLines(m, escapeHeaderValue));
-}
-
 /** message-id, timestamp, expires, priority, persistent, then the broker's and the sender's headers. */
 function standardHead(m: BrokerMessage, escape: boolean): string {
   const e = encodingOf(m);
@@ -48,15 +39,10 @@ function standardHead(m: BrokerMessage, escape: boolean): string {
   const enc = escape ? escapeHeaderValue : identity;
   let head = `message-id:${enc(m.id)}\ntimestamp:${m.timestamp}\nexpires:${m.expiration}\npriority:${m.priority}\n`;
   if (m.persistent) head += 'persistent:true\n';
-  head += escape ? userHead(m) : headerLines(m, identity);
+  head += headerLines(m, enc);
   if (escape) e.head = head;
   else e.head10 = head;
   return head;
-}
-
-function peerHead(m: BrokerMessage, properties: (m: BrokerMessage) => string): string {
-  const e = encodingOf(m);
-  return (e.peerHead ??= properties(m) + userHead(m));
 }
 
 /** `destination:/queue/NAME\n`, escaped for 1.1+ or not. */
@@ -74,8 +60,6 @@ export interface MessageFrameParts {
   /** The 1.2 `ack` header value, or '' for none. */
   ackId: string;
   escape: boolean;
-  /** For a peer's consumer: its properties stand for the standard headers. */
-  properties?: ((m: BrokerMessage) => string) | undefined;
 }
 
 /** The head of a MESSAGE frame (everything before the body). */
@@ -83,14 +67,6 @@ export function messageFrameHead(m: BrokerMessage, p: MessageFrameParts): string
   let head = `MESSAGE\n${p.subscriptionLine}${p.destinationLine}`;
   if (p.ackId !== '') head += `ack:${p.ackId}\n`;
   if (m.redeliveryCounter > 0) head += `redelivered:true\nJMSXDeliveryCount:${m.redeliveryCounter + 1}\n`;
-  head += p.properties ? peerHead(m, p.properties) : standardHead(m, p.escape);
-  return `${head}content-length:${m.body.length}\n\n`;
-}
-
-/** The head of the SEND frame by which a network bridge forwards a message (STOMP 1.2, escaped). */
-export function forwardFrameHead(m: BrokerMessage, properties: (m: BrokerMessage) => string, receipt: string | undefined): string {
-  let head = `SEND\n${destinationLine(m, true)}${peerHead(m, properties)}`;
-  if (m.redeliveryCounter > 0) head += `redelivered:true\nJMSXDeliveryCount:${m.redeliveryCounter + 1}\n`;
-  if (receipt !== undefined) head += `receipt:${receipt}\n`;
+  head += standardHead(m, p.escape);
   return `${head}content-length:${m.body.length}\n\n`;
 }

@@ -4,6 +4,7 @@
  * (src/network) registers a PeerProtocol that says what those headers mean.
  * The STOMP session layer only asks it, and knows nothing of networks.
  */
+import type { Frame } from '../../stomp/index.js';
 import type { BrokerMessage, Headers } from '../core/message.js';
 
 /** The CONNECT header in which a bridge presents the bridge secret (bridgeAuthentication.secret), when users are not configured. */
@@ -29,6 +30,11 @@ export interface PeerSession {
   readonly connectedHeaders: Record<string, string>;
   /** A SEND from the peer: the message's own identity, 'duplicate' to acknowledge and drop it, or undefined for a SEND like a client's. */
   received(headers: Headers): PeerMessage | 'duplicate' | undefined;
+  /**
+   * A SEND from the peer that carries many messages: a SEND frame for each,
+   * in order, the last with the batch's receipt; undefined for a SEND of one.
+   */
+  unbatch(frame: Frame): Frame[] | undefined;
   /** A SUBSCRIBE from the peer: how its consumer differs from a client's, or undefined for a subscription like a client's. */
   subscribed(headers: Headers): PeerConsumer | undefined;
   /** The connection ended. */
@@ -56,9 +62,16 @@ export interface PeerConsumer {
   /** The peer's forwarding rule (loops, TTL, replay). */
   accepts(m: BrokerMessage): boolean;
   /**
-   * The header lines that stand for the message's standard headers in a
-   * MESSAGE frame to this consumer. The same for every delivery of a message
-   * from this broker: made once per message.
+   * Deliveries to it travel together: those of one turn of the event loop,
+   * up to `batchBytes` of messages (BrokerMessage.size), go in one MESSAGE frame, whose `ack` is the
+   * last one's. `batch` makes that frame's own header lines and its body.
    */
-  properties(m: BrokerMessage): string;
+  readonly batchBytes: number;
+  batch(deliveries: readonly PeerDelivery[]): { headerLines: string; body: Buffer };
+}
+
+/** A message on its way to a peer's consumer, with the `ack` id that acknowledges it. */
+export interface PeerDelivery {
+  message: BrokerMessage;
+  ackId: string;
 }

@@ -31,9 +31,13 @@ export interface BridgeStatus {
   since: string;
   duplex: boolean;
   forwarded: number;
+  /** Frames the forwarded messages went in (batches). */
+  forwardedFrames: number;
   acknowledged: number;
   inFlight: number;
   received: number;
+  /** Frames the received messages came in (batches). */
+  receivedFrames: number;
   lastActivity: string | null;
   demand: { forwarding: Array<{ destination: string; consumers: number }>; pulling: Array<{ destination: string; consumers: number }> };
   reconnects: number;
@@ -57,7 +61,7 @@ export class NetworkBridge {
   private current: Up | null = null;
   private readonly dialer: Dialer;
   private readonly duplicates: NetworkDuplicates;
-  private readonly stats: BridgeStats = { forwarded: 0, acknowledged: 0, received: 0, reconnects: 0, stalls: 0, lastActivity: 0, lastError: null };
+  private readonly stats: BridgeStats = { forwarded: 0, forwardedFrames: 0, acknowledged: 0, received: 0, receivedFrames: 0, reconnects: 0, stalls: 0, lastActivity: 0, lastError: null };
   private readonly logger: Logger;
   private stopped = false;
 
@@ -215,9 +219,11 @@ export class NetworkBridge {
       since: new Date(this.since).toISOString(),
       duplex: this.options.duplex,
       forwarded: this.stats.forwarded,
+      forwardedFrames: this.stats.forwardedFrames,
       acknowledged: this.stats.acknowledged,
       inFlight: up?.push.inFlight ?? 0,
       received: this.stats.received,
+      receivedFrames: this.stats.receivedFrames,
       lastActivity: this.stats.lastActivity ? new Date(this.stats.lastActivity).toISOString() : null,
       demand: { forwarding: up?.push.describe() ?? [], pulling: up?.pull?.describe() ?? [] },
       reconnects: this.stats.reconnects,

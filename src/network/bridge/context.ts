@@ -6,8 +6,10 @@ import type { ProgressWatchdog } from './watchdog.js';
 
 export interface BridgeStats {
   forwarded: number;
+  forwardedFrames: number;
   acknowledged: number;
   received: number;
+  receivedFrames: number;
   reconnects: number;
   stalls: number;
   lastActivity: number;

@@ -1,16 +1,22 @@
 /**
  * Pull, on duplex bridges: for this broker's own consumers, the bridge
  * subscribes on the remote broker as a network consumer, stores what it
- * receives here, and only then ACKs it there (cumulatively, in order).
+ * receives here (batches of messages: ../batch.ts), and only then ACKs it
+ * there (cumulatively, in order: one ACK for a batch).
  */
-import { BrokerMessage, parseStompDestination, stompName, type ConsumerDescription, type Destination, type Headers } from '../../broker/extension.js';
+import { BrokerMessage, parseStompDestination, stompName, type ConsumerDescription, type Destination } from '../../broker/extension.js';
 import type { Frame } from '../../stomp/index.js';
+import { BATCH_HEADER, type BatchEntry, decodeBatch } from '../batch.js';
 import { bridged } from '../connector-config.js';
-import { decodeMeta, META_HEADER, NETWORK_CONSUMER_HEADER, type NetworkConsumerSpec, type NetworkDuplicates, redeliveryCount } from '../protocol.js';
+import { NETWORK_CONSUMER_HEADER, type NetworkConsumerSpec, type NetworkDuplicates } from '../protocol.js';
 import type { BridgeContext } from './context.js';
 
-/** Headers of a MESSAGE that are the broker's, not the sender's. */
-const MESSAGE_HEADERS = new Set(['subscription', 'destination', 'ack', 'redelivered', 'JMSXDeliveryCount', 'content-length', META_HEADER]);
+interface Received {
+  /** The batch frame's `ack`. */
+  ackId: string;
+  /** Its messages not stored yet. */
+  waiting: number;
+}
 
 interface Subscription {
   id: string;
@@ -18,8 +24,8 @@ interface Subscription {
   /** The destination's STOMP name, which every message of a non-wildcard pull carries. */
   name: string;
   refs: number;
-  /** Pulled messages in arrival order, until the cumulative ACK passes them. */
-  received: Array<{ ackId: string; stored: boolean }>;
+  /** Pulled batches in arrival order, until the cumulative ACK passes them: a batch is acknowledged once all its messages are stored. */
+  received: Received[];
 }
 
 const NO_TEMPORARIES = {
@@ -98,52 +104,57 @@ export class Pull {
     this.ctx.send('UNSUBSCRIBE', { id: pull.id });
   }
 
-  /** A MESSAGE for one of this bridge's subscriptions: stored here, then acknowledged there. */
+  /** A MESSAGE (a batch) for one of this bridge's subscriptions: its messages are stored here, then acknowledged there. */
   onMessage(f: Frame): boolean {
     const pull = this.byId.get(f.headers.subscription);
     if (!pull) return false;
-    const h = f.headers;
-    const entry = { ackId: h.ack, stored: false };
-    pull.received.push(entry);
-    this.ctx.stats.received++;
-    const stored = () => {
-      entry.stored = true;
-      this.scheduleAck(pull);
-    };
-    let message: BrokerMessage;
+    this.ctx.stats.receivedFrames++;
+    const batch: Received = { ackId: f.headers.ack, waiting: 0 };
+    pull.received.push(batch);
+    let entries: BatchEntry[];
     try {
-      const meta = decodeMeta(h[META_HEADER] ?? '');
-      if (this.duplicates.isDuplicate(h.destination ?? '', meta.id, meta.brokerPath)) {
-        stored();
-        return true;
-      }
-      const destination = h.destination === pull.name ? pull.destination : parseStompDestination(h.destination, NO_TEMPORARIES);
-      const headers: Headers = Object.create(null);
-      for (const k in h) if (!MESSAGE_HEADERS.has(k)) headers[k] = h[k];
-      message = new BrokerMessage({
-        id: meta.id,
-        destination,
-        headers,
-        body: f.body,
-        persistent: meta.persistent,
-        priority: meta.priority,
-        expiration: meta.expiration,
-        timestamp: meta.timestamp,
-        brokerPath: meta.brokerPath,
-        redeliveryCounter: redeliveryCount(h.JMSXDeliveryCount),
-      });
+      entries = decodeBatch(f.body, f.headers[BATCH_HEADER]);
     } catch (err) {
-      // Acknowledged so that it does not come back for ever; said, so that it is not lost in silence.
-      this.ctx.logger.error({ remote: this.ctx.remote, destination: h.destination, err: (err as Error).message }, `Dropped a message pulled from ${this.ctx.remote}: ${(err as Error).message}`);
-      stored();
+      // Its messages cannot be told apart: acknowledged so that they do not come back for ever; said, so that they are not lost in silence.
+      this.ctx.logger.error({ remote: this.ctx.remote, destination: f.headers.destination, err: (err as Error).message }, `Dropped a batch of messages pulled from ${this.ctx.remote}: ${(err as Error).message}`);
+      this.scheduleAck(pull);
       return true;
     }
+    batch.waiting = entries.length;
+    this.ctx.stats.received += entries.length;
+    for (const e of entries) this.take(pull, batch, e);
+    return true;
+  }
+
+  private take(pull: Subscription, batch: Received, e: BatchEntry): void {
+    const stored = () => {
+      if (--batch.waiting === 0) this.scheduleAck(pull);
+    };
+    if (this.duplicates.isDuplicate(e.destination, e.id, e.brokerPath)) return stored();
+    let destination: Destination;
+    try {
+      destination = e.destination === pull.name ? pull.destination : parseStompDestination(e.destination, NO_TEMPORARIES);
+    } catch (err) {
+      this.ctx.logger.error({ remote: this.ctx.remote, destination: e.destination, err: (err as Error).message }, `Dropped a message pulled from ${this.ctx.remote}: ${(err as Error).message}`);
+      return stored();
+    }
+    const message = new BrokerMessage({
+      id: e.id,
+      destination,
+      headers: e.headers,
+      body: e.body,
+      persistent: e.persistent,
+      priority: e.priority,
+      expiration: e.expiration,
+      timestamp: e.timestamp,
+      brokerPath: e.brokerPath,
+      redeliveryCounter: e.redeliveryCounter,
+    });
     this.ctx.host.router.send(message, (err) => {
       if (!err) return stored();
-      // Not acknowledged: the remote broker keeps it, and gives it again after the next reconnect.
+      // Not acknowledged (nor is anything after it): the remote broker keeps it, and gives it again after the next reconnect.
       this.ctx.logger.error({ remote: this.ctx.remote, messageId: message.id, err: err.message }, `Could not store message ${message.id} pulled from ${this.ctx.remote}: ${err.message}`);
     });
-    return true;
   }
 
   private scheduleAck(pull: Subscription): void {
@@ -151,12 +162,12 @@ export class Pull {
     this.ackDue.add(pull);
   }
 
-  /** One cumulative ACK per subscription for everything stored so far, in order. */
+  /** One cumulative ACK per subscription for every batch stored so far, in order. */
   private flushAcks(): void {
     if (!this.ctx.isUp()) return;
     for (const pull of this.ackDue) {
       let last = -1;
-      while (last + 1 < pull.received.length && pull.received[last + 1].stored) last++;
+      while (last + 1 < pull.received.length && pull.received[last + 1].waiting === 0) last++;
       if (last < 0) continue;
       const ackId = pull.received[last].ackId;
       pull.received.splice(0, last + 1);

@@ -4,10 +4,11 @@
  * bridge SENDs them there, acknowledging them here only when the remote
  * broker's RECEIPT says it stored them (store and forward).
  */
-import { compileSelector, forwardFrameHead, parseStompDestination, stompName, type BrokerMessage, type Destination, type Queue } from '../../broker/extension.js';
-import { withHeadAndBody } from '../../stomp/index.js';
+import { compileSelector, parseStompDestination, stompName, type BrokerMessage, type Destination, type Queue } from '../../broker/extension.js';
+import { escapeHeaderValue, withHeadAndBody } from '../../stomp/index.js';
+import { BATCH_BYTES, BATCH_HEADER, encodeBatch } from '../batch.js';
 import { bridged } from '../connector-config.js';
-import { metaLine, parseConsumerAdvisory, type RemoteConsumer } from '../protocol.js';
+import { parseConsumerAdvisory, type RemoteConsumer } from '../protocol.js';
 import type { BridgeContext } from './context.js';
 import { DemandSubscription, type ForwardingBridge } from './demand.js';
 
@@ -31,11 +32,8 @@ export class Push implements ForwardingBridge {
   private pending: Outgoing[] = [];
   /** Forwarded batches by the receipt on their last SEND. */
   private readonly outstanding = new Map<string, Outgoing[]>();
-  private readonly meta: (m: BrokerMessage) => string;
 
-  constructor(private readonly ctx: BridgeContext) {
-    this.meta = (m) => metaLine(m, ctx.local);
-  }
+  constructor(private readonly ctx: BridgeContext) {}
 
   get remoteName(): string {
     return this.ctx.remote;
@@ -153,20 +151,37 @@ export class Push implements ForwardingBridge {
     this.pending.push({ demand, message, source });
   }
 
-  /** The SENDs of one turn of the event loop leave together; a RECEIPT on the last covers them all. */
+  /**
+   * What was taken in one turn of the event loop leaves together: SEND
+   * frames of up to BATCH_BYTES of bodies each, a RECEIPT on the last
+   * covering them all.
+   */
   private flush(): void {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0 || !this.ctx.isUp()) return;
-    const session = this.ctx.session;
     const receipt = this.ctx.nextId('fwd');
+    let start = 0;
+    let bytes = 0;
     for (let i = 0; i < batch.length; i++) {
-      const m = batch[i].message;
-      session.sendRaw(withHeadAndBody(forwardFrameHead(m, this.meta, i === batch.length - 1 ? receipt : undefined), m.body));
+      bytes += batch[i].message.size;
+      const last = i === batch.length - 1;
+      if (bytes < BATCH_BYTES && !last) continue;
+      this.sendBatch(batch.slice(start, i + 1), last ? receipt : undefined);
+      start = i + 1;
+      bytes = 0;
     }
     this.outstanding.set(receipt, batch);
     this.ctx.watchdog.expect(receipt, 'forwarded messages', batch.length);
     this.ctx.stats.forwarded += batch.length;
+  }
+
+  private sendBatch(items: Outgoing[], receipt: string | undefined): void {
+    const body = encodeBatch(items, this.ctx.local);
+    const destination = escapeHeaderValue(stompName(items[0].message.destination));
+    const receiptLine = receipt === undefined ? '' : `receipt:${receipt}\n`;
+    this.ctx.session.sendRaw(withHeadAndBody(`SEND\ndestination:${destination}\n${BATCH_HEADER}:${items.length}\n${receiptLine}content-length:${body.length}\n\n`, body));
+    this.ctx.stats.forwardedFrames++;
   }
 
   /** The remote broker stored a batch: it leaves this broker. */

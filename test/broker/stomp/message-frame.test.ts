@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { destination } from '../../../src/broker/core/destination.js';
 import { BrokerMessage } from '../../../src/broker/core/message.js';
-import { forwardFrameHead, messageFrameHead } from '../../../src/broker/stomp/message-frame.js';
+import { messageFrameHead } from '../../../src/broker/stomp/message-frame.js';
 import { createHeaders } from '../../../src/stomp/index.js';
 
 function message(): BrokerMessage {
@@ -23,18 +23,5 @@ describe('MESSAGE frame assembly', () => {
     const m = message();
     m.redeliveryCounter = 2;
     expect(messageFrameHead(m, { ...parts(true), ackId: '1-5' })).toMatch(/^MESSAGE\nsubscription:s1\ndestination:\/queue\/q\nack:1-5\nredelivered:true\nJMSXDeliveryCount:3\nmessage-id:/);
-  });
-
-  it("puts a peer's properties in place of the standard headers, made once per message", () => {
-    const m = message();
-    let made = 0;
-    const properties = () => {
-      made++;
-      return 'meta:x\n';
-    };
-    const head = messageFrameHead(m, { ...parts(true), properties });
-    expect(head).toBe('MESSAGE\nsubscription:s1\ndestination:/queue/q\nmeta:x\nk\\c1:v\\n\ncontent-length:3\n\n');
-    expect(forwardFrameHead(m, properties, 'r-1')).toBe('SEND\ndestination:/queue/q\nmeta:x\nk\\c1:v\\n\nreceipt:r-1\ncontent-length:3\n\n');
-    expect(made).toBe(1);
   });
 });

@@ -1,5 +1,7 @@
-import { storeError } from '../errors.js';
-/** Little-endian binary writing and reading for journal records and snapshots. */
+/** Little-endian binary writing and reading: journal records and snapshots, bridge batches. */
+
+/** Strings up to this long are copied byte by byte while they are ASCII (ids, names, paths): no call into C++ per string. */
+const SHORT = 64;
 
 export class BinaryWriter {
   buf: Buffer;
@@ -42,10 +44,22 @@ export class BinaryWriter {
   }
 
   str(s: string): void {
+    // A UTF-16 unit is at most 3 bytes of UTF-8.
     this.ensure(4 + s.length * 3);
-    const n = this.buf.write(s, this.length + 4, 'utf8');
+    const at = this.length + 4;
+    const n = s.length <= SHORT ? this.ascii(s, at) : this.buf.write(s, at, 'utf8');
     this.buf.writeUInt32LE(n, this.length);
-    this.length += 4 + n;
+    this.length = at + n;
+  }
+
+  private ascii(s: string, at: number): number {
+    const buf = this.buf;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) return buf.write(s, at, 'utf8');
+      buf[at + i] = c;
+    }
+    return s.length;
   }
 
   bytes(b: Buffer): void {
@@ -76,12 +90,14 @@ export class BinaryWriter {
 export class BinaryReader {
   constructor(
     readonly buf: Buffer,
-    public pos = 0,
-    readonly end = buf.length,
+    public pos: number,
+    readonly end: number,
+    /** The error for a read past `end`: at `pos`, `n` bytes more were needed. */
+    private readonly truncated: (pos: number, n: number) => Error,
   ) {}
 
   private need(n: number): void {
-    if (this.pos + n > this.end) throw storeError('STORE_CORRUPT_RECORD', `record truncated at ${this.pos} (needs ${n} more bytes)`);
+    if (this.pos + n > this.end) throw this.truncated(this.pos, n);
   }
 
   /** Bytes left before the end. */
