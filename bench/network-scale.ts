@@ -47,7 +47,7 @@ async function produceAll(hub: BrokerTarget, queues: number, perQueue: number, r
   for (const c of conns) c.close();
 }
 
-export async function networkScaleScenario(name: string, start: Start, isActiveMQ: boolean, queues: number, consumersPerEdge: number, perQueue: number, latencySeconds: number): Promise<ScaleResult> {
+export async function networkScaleScenario(name: string, start: Start, isActiveMQ: boolean, queues: number, consumersPerEdge: number, perQueue: number, latencySeconds: number, fixedLatencyRate = 0): Promise<ScaleResult> {
   const openwire = isActiveMQ ? await freePort() : undefined;
   const hub = await start({ persistent: isActiveMQ, storeDir: '', instance: 'scale-hub', openwirePort: openwire });
   const link = isActiveMQ ? `static:(tcp://127.0.0.1:${openwire})` : `static:(stomp://127.0.0.1:${hub.port})?duplex=true`;
@@ -91,8 +91,8 @@ export async function networkScaleScenario(name: string, start: Start, isActiveM
     const verified = ledger.missing === 0 && ledger.duplicates === 0;
     const rate = ledger.received / seconds;
 
-    // Latency at a steady half of the rate just measured.
-    const latencyRate = Math.max(queues, Math.round(rate / 2 / queues) * queues);
+    // Latency at a steady half of the rate just measured, or at the rate asked for.
+    const latencyRate = Math.max(queues, Math.round((fixedLatencyRate || rate / 2) / queues) * queues);
     const latencyPerQueue = Math.round((latencyRate * latencySeconds) / queues);
     latency = new DeliveryLedger(queues, latencyPerQueue, true);
     expected = queues * latencyPerQueue;

@@ -43,6 +43,7 @@ const args = yargs(hideBin(process.argv))
   .option('scale-queues', { type: 'number', default: 100, describe: 'Queues in the seed-scale network scenario (network-scale)' })
   .option('scale-consumers', { type: 'number', default: 2000, describe: 'Consumer connections on each edge in the seed-scale network scenario' })
   .option('scale-per-queue', { type: 'number', default: 2000, describe: 'Messages per queue, unthrottled, in the seed-scale network scenario' })
+  .option('scale-latency-rate', { type: 'number', default: 0, describe: 'Steady rate (msg/s) of the latency phase of the seed-scale scenario; 0: half the rate it measured unthrottled' })
   .option('scale-latency-seconds', { type: 'number', default: 15, describe: 'How long the steady-rate latency phase of the seed-scale scenario sends' })
   .option('duplicate-kills', { type: 'number', default: 20, describe: 'kill -9 of the hub master in the duplicates scenario (combined topology)' })
   .strict()
@@ -213,7 +214,7 @@ async function networkScale_(work: string): Promise<ScaleResult[]> {
   const results: ScaleResult[] = [];
   for (const { name, start } of starters(work)) {
     console.error(`${name}: seed scale, hub + 2 edges × ${fmt(args['scale-consumers'])} consumer connections over ${args['scale-queues']} queues, ${fmt(args['scale-queues'] * args['scale-per-queue'])} messages`);
-    const r = await networkScaleScenario(name, (o) => start({ ...o, storeDir: join(work, `${name.split(' ')[0]}-${o.instance}`) }), name !== 'amq-sim', args['scale-queues'], args['scale-consumers'], args['scale-per-queue'], args['scale-latency-seconds']);
+    const r = await networkScaleScenario(name, (o) => start({ ...o, storeDir: join(work, `${name.split(' ')[0]}-${o.instance}`) }), name !== 'amq-sim', args['scale-queues'], args['scale-consumers'], args['scale-per-queue'], args['scale-latency-seconds'], args['scale-latency-rate']);
     results.push(r);
     console.error(
       `  ${fmt(r.rate)} msg/s; edges ${r.perEdge.join(' / ')}; per consumer min ${r.perConsumer.min} median ${r.perConsumer.median} max ${r.perConsumer.max}; cpu µs/msg hub ${fmt(r.cpuMicros.hub, 1)} edges ${r.cpuMicros.edges.map((c) => fmt(c, 1)).join(' / ')}; at ${fmt(r.latencyRate)} msg/s p50 ${fmt(r.p50Ms, 1)} ms p99 ${fmt(r.p99Ms, 1)} ms; peak RSS hub ${fmt(r.peakRss.hub / MiB)} edges ${r.peakRss.edges.map((x) => fmt(x / MiB)).join(' / ')} MiB; ${r.verified ? 'exactly-once ✓' : 'NOT VERIFIED'}; load ${r.load}`,
