@@ -3,9 +3,11 @@
  * when there is a backlog, one at a time when there is not. A batch cut or
  * held half-way through its frame must lose nothing and duplicate nothing.
  */
+import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Broker } from '../../src/broker/broker.js';
 import { eventually } from '../helpers/broker.js';
+import { type Frame, FrameParser } from '../../src/stomp/index.js';
 import { RawStompSocket } from '../helpers/raw-socket.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { broker, bridgesUp, client, consumer, sendAll, settle, url } from './helpers.js';
@@ -31,9 +33,42 @@ async function sendKiB(b: Broker, destination: string, count: number, prefix: st
 const names = (got: Array<{ text: string }>) => got.map((m) => m.text.split(' ')[0]);
 
 const proxies: TcpProxy[] = [];
+const servers: Array<{ server: Server; sockets: Set<Socket> }> = [];
 afterEach(async () => {
   for (const p of proxies.splice(0)) await p.close();
+  for (const { server, sockets } of servers.splice(0)) {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((r) => server.close(r));
+  }
 });
+
+/**
+ * A remote "broker" that answers a bridge like amq-sim would, then gives its
+ * first pull subscription a batch frame that is not one; what it read.
+ */
+async function brokenHub(): Promise<{ port: number; seen: Frame[] }> {
+  const seen: Frame[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    const parser = new FrameParser((f) => {
+      seen.push(f);
+      if (f.command === 'CONNECT') {
+        parser.version = '1.2';
+        socket.write(`CONNECTED\nversion:1.2\namq-sim-broker:${JSON.stringify({ brokerName: 'broken', brokerId: 'ID:broken' })}\n\n\0`);
+      }
+      if (f.headers.receipt) socket.write(`RECEIPT\nreceipt-id:${f.headers.receipt}\n\n\0`);
+      if (f.command === 'SUBSCRIBE' && f.headers['amq-sim-network']) {
+        socket.write(`MESSAGE\nsubscription:${f.headers.id}\ndestination:/queue/x\nmessage-id:1\nack:1-1\namq-sim-batch:2\ncontent-length:5\n\nhello\0`);
+      }
+    });
+    socket.on('data', (d) => parser.push(d));
+  });
+  servers.push({ server, sockets });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as { port: number }).port, seen };
+}
 
 async function proxyTo(b: Broker): Promise<TcpProxy> {
   const p = await TcpProxy.start(b.port());
@@ -144,6 +179,18 @@ describe('bridge batches', () => {
     // Held and handled again, each kept the identity it had on the edge.
     expect(drain.got.every((m) => m.messageId.startsWith(`${edge.ids.runId}:`))).toBe(true);
     await eventually(() => (edge.router.queues.get('queue://small')?.size ?? 0) === 0, 5000, 'the edge acknowledged by the receipt');
+  });
+
+  it('starts the bridge over, acknowledging nothing, when the remote broker sends a malformed batch', async () => {
+    const hub = await brokenHub();
+    const edge = await broker('edge', [`static:(stomp://127.0.0.1:${hub.port})?duplex=true&initialReconnectDelay=100&useExponentialBackOff=false`]);
+    await bridgesUp(edge);
+    const onEdge = await consumer(edge, '/queue/x');
+    await eventually(() => hub.seen.filter((f) => f.command === 'CONNECT').length >= 3, 5000, 'the bridge connecting again');
+    const status = bridge(edge) as BridgeCounts & { lastError: string };
+    expect(status.lastError).toBe('Invalid batch from the remote broker: it ends inside a message');
+    expect(hub.seen.filter((f) => f.command === 'ACK')).toEqual([]);
+    expect(onEdge.got).toEqual([]);
   });
 
   it('answers a malformed batch from a bridge with an ERROR that names it, and closes', async () => {

@@ -109,17 +109,17 @@ export class Pull {
     const pull = this.byId.get(f.headers.subscription);
     if (!pull) return false;
     this.ctx.stats.receivedFrames++;
-    const batch: Received = { ackId: f.headers.ack, waiting: 0 };
-    pull.received.push(batch);
     let entries: BatchEntry[];
     try {
       entries = decodeBatch(f.body, f.headers[BATCH_HEADER]);
     } catch (err) {
-      // Its messages cannot be told apart: acknowledged so that they do not come back for ever; said, so that they are not lost in silence.
-      this.ctx.logger.error({ remote: this.ctx.remote, destination: f.headers.destination, err: (err as Error).message }, `Dropped a batch of messages pulled from ${this.ctx.remote}: ${(err as Error).message}`);
-      this.scheduleAck(pull);
+      // Its messages cannot be told apart: none is acknowledged, the bridge starts over, and the remote broker keeps them.
+      this.ctx.logger.error({ remote: this.ctx.remote, destination: f.headers.destination, err: (err as Error).message }, `Malformed batch of messages from ${this.ctx.remote}: ${(err as Error).message}; reconnecting`);
+      this.ctx.session.destroy(err as Error);
       return true;
     }
+    const batch: Received = { ackId: f.headers.ack, waiting: 0 };
+    pull.received.push(batch);
     batch.waiting = entries.length;
     this.ctx.stats.received += entries.length;
     for (const e of entries) this.take(pull, batch, e);
