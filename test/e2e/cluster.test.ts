@@ -164,9 +164,11 @@ describe('amq-sim cluster', () => {
     writeFileSync(badUri, JSON.stringify({ brokers: [{ name: 'a' }, { name: 'b', network: ['static:(${a})?duplx=true'] }] }));
     await refuse([badUri], /Broker b: .*duplx/);
     await refuse(['star'], /No built-in topology 'star' \(built-ins: master-slave, network, combined\)/);
-    const held = runCli(['broker', '--stomp', 'stomp://127.0.0.1:0', '--no-persistent', '--log-format', 'json']);
-    const port = await held.port();
-    await refuse(['network', '--base-port', String(port - 1)], new RegExp(`Port ${port} \\(broker2 STOMP\\) is in use`));
+    // broker2's port held, broker1's free: both from the test band (a port-0 listener's neighbour may be another test's).
+    const base = await freePortRange(2);
+    const held = runCli(['broker', '--stomp', `stomp://127.0.0.1:${base + 1}`, '--no-persistent', '--log-format', 'json']);
+    await held.port();
+    await refuse(['network', '--base-port', String(base)], new RegExp(`Port ${base + 1} \\(broker2 STOMP\\) is in use`));
   });
 
   it('network --secure --tls: users with generated passwords, bridges that log in over stomp+ssl, clients refused without a login', async () => {

@@ -153,7 +153,7 @@ export class Push implements ForwardingBridge {
 
   /**
    * What was taken in one turn of the event loop leaves together: SEND
-   * frames of up to BATCH_BYTES of bodies each, a RECEIPT on the last
+   * frames of up to BATCH_BYTES of messages each, a RECEIPT on the last
    * covering them all.
    */
   private flush(): void {
