@@ -1,7 +1,19 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { freePort, runCli } from '../helpers/process.js';
 
+const ROOT = new URL('../..', import.meta.url).pathname;
+
 describe('the command line, as a new user meets it', () => {
+  it('runs as the README says, `npx amq-sim` in the project folder after `npm ci` (the built bin is executable)', async () => {
+    const { version } = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { version: string };
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile('npx', ['--no-install', 'amq-sim', '--version'], { cwd: ROOT, timeout: 30_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))),
+    );
+    expect(out.trim()).toBe(version);
+  });
+
   it('refuses a number option that is not a number with exit 2, quoting what was given', async () => {
     const p = runCli(['cluster', 'network', '--base-port', 'abc']);
     expect(await p.waitExit()).toBe(2);
