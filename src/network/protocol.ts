@@ -139,15 +139,17 @@ export class NetworkDuplicates {
   }
 
   /**
-   * True when this message id arrived before for this destination (a virtual
-   * topic's copies share their id, one per consumer queue). A message whose
+   * True when this message id was stored here before for this destination (a
+   * virtual topic's copies share their id, one per consumer queue). A message whose
    * path already holds this broker is one coming back on purpose (replay),
    * not a duplicate.
    */
   isDuplicate(destination: string, messageId: string, path: readonly string[]): boolean {
-    const key = `${destination} ${messageId}`;
-    if (this.seen.has(key)) return !path.includes(this.self);
-    this.seen.add(key);
-    return false;
+    return this.seen.has(`${destination} ${messageId}`) && !path.includes(this.self);
+  }
+
+  /** The message is stored here: a copy that comes again is a duplicate. (Not before: a copy the store refused must be taken when it is sent again.) */
+  remember(destination: string, messageId: string): void {
+    this.seen.add(`${destination} ${messageId}`);
   }
 }

@@ -78,6 +78,7 @@ export class NetworkResponder implements PeerProtocol {
       connectedHeaders: { [BROKER_HEADER]: JSON.stringify({ brokerName: local, brokerId: host.brokerId, brokerURL: host.brokerURL }) },
       received: (h) => this.received(h),
       unbatch: (frame) => this.unbatch(frame),
+      kept: (h) => this.kept(h),
       subscribed: (h) => this.subscribed(h, hello),
       closed: () => this.closed(connection, hello),
     };
@@ -87,6 +88,11 @@ export class NetworkResponder implements PeerProtocol {
     const m = this.unbatched.get(h);
     if (m === undefined) return undefined;
     return this.duplicates.isDuplicate(h.destination ?? '', m.id, m.brokerPath) ? 'duplicate' : m;
+  }
+
+  private kept(h: Headers): void {
+    const m = this.unbatched.get(h);
+    if (m !== undefined) this.duplicates.remember(h.destination ?? '', m.id);
   }
 
   /** A forwarding bridge's SEND of many messages: one SEND each, the batch's receipt on the last. */

@@ -8,6 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Broker } from '../../src/broker/broker.js';
 import { eventually } from '../helpers/broker.js';
 import { type Frame, FrameParser } from '../../src/stomp/index.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
+import type { StoreOp, WriteCallback } from '../../src/store/types.js';
 import { RawStompSocket } from '../helpers/raw-socket.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { broker, bridgesUp, client, consumer, sendAll, settle, url } from './helpers.js';
@@ -41,6 +43,16 @@ afterEach(async () => {
     await new Promise((r) => server.close(r));
   }
 });
+
+/** A store that refuses to add messages while `refusing` (a full disk, as the edge's bridge meets it). */
+class RefusingStore extends MemoryStore {
+  refusing = false;
+
+  override write(op: StoreOp, done?: WriteCallback): void {
+    if (this.refusing && op.op === 'add') return done?.(new Error('No space left on device (test)'));
+    super.write(op, done);
+  }
+}
 
 /**
  * A remote "broker" that answers a bridge like amq-sim would, then gives its
@@ -179,6 +191,40 @@ describe('bridge batches', () => {
     // Held and handled again, each kept the identity it had on the edge.
     expect(drain.got.every((m) => m.messageId.startsWith(`${edge.ids.runId}:`))).toBe(true);
     await eventually(() => (edge.router.queues.get('queue://small')?.size ?? 0) === 0, 5000, 'the edge acknowledged by the receipt');
+  });
+
+  it('starts the bridge over when the edge cannot store a pulled message (a full disk), and delivers everything once the store takes writes again', async () => {
+    const store = new RefusingStore();
+    const hub = await broker('hub');
+    const edge = await broker('edge', [`static:(${url(hub)})?duplex=true&initialReconnectDelay=100&useExponentialBackOff=false`], { persistent: true }, { store });
+    await bridgesUp(edge);
+    const onEdge = await consumer(edge, '/queue/f');
+    await settle();
+    store.refusing = true;
+    await sendAll(hub, '/queue/f', 50, { persistent: 'true' });
+    await eventually(() => bridge(edge).reconnects >= 2, 5000, 'the bridge starting over while the store refuses');
+    expect(onEdge.got).toEqual([]);
+    store.refusing = false;
+    await eventually(() => onEdge.got.length >= 50, 5000, 'every message once the store takes writes');
+    await settle();
+    expect(onEdge.texts()).toEqual(texts(50));
+  });
+
+  it('takes a forwarded batch again, not as duplicates, after the receiving broker\'s store refused it (a full disk)', async () => {
+    const store = new RefusingStore();
+    const hub = await broker('hub', [], { persistent: true }, { store });
+    const edge = await broker('edge', [`static:(${url(hub)})?initialReconnectDelay=100&useExponentialBackOff=false`]);
+    await bridgesUp(edge);
+    const onHub = await consumer(hub, '/queue/up');
+    await settle();
+    store.refusing = true;
+    await sendAll(edge, '/queue/up', 50, { persistent: 'true' });
+    await eventually(() => bridge(edge).reconnects >= 2, 5000, 'the bridge starting over while the hub\'s store refuses');
+    expect(onHub.got).toEqual([]);
+    store.refusing = false;
+    await eventually(() => onHub.got.length >= 50, 5000, 'every message once the store takes writes');
+    await settle();
+    expect(onHub.texts()).toEqual(texts(50));
   });
 
   it('starts the bridge over, acknowledging nothing, when the remote broker sends a malformed batch', async () => {

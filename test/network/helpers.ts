@@ -13,16 +13,19 @@ afterEach(async () => {
   await Promise.all(brokers.splice(0).map((b) => b.stop()));
 });
 
-/** An in-memory broker on a free port, with network connectors to the given URIs. */
-export async function broker(name: string, network: string[] = [], config: PartialBrokerConfig = {}): Promise<Broker> {
-  const b = await startBroker({
-    brokerName: name,
-    transportConnectors: ['stomp://127.0.0.1:0'],
-    persistent: false,
-    networkConnectors: network,
-    ...config,
-    policy: { expireMessagesPeriod: 0, ...config.policy },
-  });
+/** An in-memory broker on a free port, with network connectors to the given URIs (`deps.store`: a store of the test's). */
+export async function broker(name: string, network: string[] = [], config: PartialBrokerConfig = {}, deps: Parameters<typeof startBroker>[1] = {}): Promise<Broker> {
+  const b = await startBroker(
+    {
+      brokerName: name,
+      transportConnectors: ['stomp://127.0.0.1:0'],
+      persistent: false,
+      networkConnectors: network,
+      ...config,
+      policy: { expireMessagesPeriod: 0, ...config.policy },
+    },
+    deps,
+  );
   brokers.push(b);
   return b;
 }

@@ -30,6 +30,8 @@ export interface PeerSession {
   readonly connectedHeaders: Record<string, string>;
   /** A SEND from the peer: the message's own identity, 'duplicate' to acknowledge and drop it, or undefined for a SEND like a client's. */
   received(headers: Headers): PeerMessage | 'duplicate' | undefined;
+  /** The message of that SEND is stored (or routed, when not persistent): a copy sent again is a duplicate. */
+  kept(headers: Headers): void;
   /**
    * A SEND from the peer that carries many messages: a SEND frame for each,
    * in order, the last with the batch's receipt; undefined for a SEND of one.
@@ -63,8 +65,9 @@ export interface PeerConsumer {
   accepts(m: BrokerMessage): boolean;
   /**
    * Deliveries to it travel together: those of one turn of the event loop,
-   * up to `batchBytes` of messages (BrokerMessage.size), go in one MESSAGE frame, whose `ack` is the
-   * last one's. `batch` makes that frame's own header lines and its body.
+   * up to `batchBytes` of messages (BrokerMessage.size), go in one MESSAGE
+   * frame whose `ack` is the last one's. `batch` makes that frame's own
+   * header lines and its body.
    */
   readonly batchBytes: number;
   batch(deliveries: readonly PeerDelivery[]): { headerLines: string; body: Buffer };

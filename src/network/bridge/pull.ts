@@ -118,9 +118,8 @@ export class Pull {
       this.ctx.session.destroy(err as Error);
       return true;
     }
-    const batch: Received = { ackId: f.headers.ack, waiting: 0 };
+    const batch: Received = { ackId: f.headers.ack, waiting: entries.length };
     pull.received.push(batch);
-    batch.waiting = entries.length;
     this.ctx.stats.received += entries.length;
     for (const e of entries) this.take(pull, batch, e);
     return true;
@@ -151,9 +150,14 @@ export class Pull {
       redeliveryCounter: e.redeliveryCounter,
     });
     this.ctx.host.router.send(message, (err) => {
-      if (!err) return stored();
-      // Not acknowledged (nor is anything after it): the remote broker keeps it, and gives it again after the next reconnect.
-      this.ctx.logger.error({ remote: this.ctx.remote, messageId: message.id, err: err.message }, `Could not store message ${message.id} pulled from ${this.ctx.remote}: ${err.message}`);
+      if (!err) {
+        this.duplicates.remember(e.destination, e.id);
+        return stored();
+      }
+      // Not acknowledged, nor anything after it: the bridge starts over (once for the batch), and the remote broker gives it again.
+      if (!this.ctx.isUp()) return;
+      this.ctx.logger.error({ remote: this.ctx.remote, messageId: message.id, err: err.message }, `Could not store message ${message.id} pulled from ${this.ctx.remote}: ${err.message}; reconnecting`);
+      this.ctx.session.destroy(err);
     });
   }
 

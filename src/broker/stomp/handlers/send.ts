@@ -16,8 +16,14 @@ export function handleSend(c: StompConnection, frame: Frame): void {
   if (destHeader === undefined || destHeader === '') throw protocolError('STOMP_SEND_NO_DESTINATION');
   const destinations = resolveDestinations(c, destHeader);
   const tx = transactionFor(c, h.transaction);
+  const fromPeer = c.peer?.received(h);
+  if (fromPeer === 'duplicate') {
+    c.receipt(h.receipt);
+    return;
+  }
+  const persistent = fromPeer ? fromPeer.persistent : h.persistent === 'true';
   // A scheduled message is written to the store whatever its persistence: the store's limit and the RECEIPT apply to it.
-  const stored = h.persistent === 'true' || (c.ctx.router.interceptor !== null && isScheduled(h));
+  const stored = persistent || (c.ctx.router.interceptor !== null && isScheduled(h));
   if (tx) holdForTransaction(c, tx, frame.body.length * destinations.length);
   else {
     // Producer flow control: a full destination holds this SEND (and what follows it) until it has room.
@@ -38,14 +44,8 @@ export function handleSend(c: StompConnection, frame: Frame): void {
     }
   }
   if (replyTo !== undefined && c.ctx.router.interceptor && destinations.some((d) => isManagementName(d.name))) authorizeBrowseReplies(c, replyTo);
-  const fromPeer = c.peer?.received(h);
-  if (fromPeer === 'duplicate') {
-    c.receipt(h.receipt);
-    return;
-  }
   // A peer's message keeps the identity it had on the broker it came from.
   const id = fromPeer ? fromPeer.id : c.ctx.ids.next('m');
-  const persistent = fromPeer ? fromPeer.persistent : h.persistent === 'true';
   const priority = fromPeer ? fromPeer.priority : parsePriority(h.priority);
   const expiration = fromPeer ? fromPeer.expiration : parseExpiration(h.expires);
   const timestamp = fromPeer ? fromPeer.timestamp : Date.now();
@@ -70,10 +70,21 @@ export function handleSend(c: StompConnection, frame: Frame): void {
     if (tx) {
       message.compact();
       tx.sends.push(message);
-    } else if (stored) c.ctx.router.send(message, c.trackWrite());
-    else c.ctx.router.send(message);
+    } else if (stored) c.ctx.router.send(message, fromPeer ? keptByPeer(c, h, c.trackWrite()) : c.trackWrite());
+    else {
+      c.ctx.router.send(message);
+      if (fromPeer) c.peer!.kept(h);
+    }
   }
   c.receipt(h.receipt);
+}
+
+/** A peer's message is a duplicate when it comes again only once it was stored: one the store refused is taken when sent again. */
+function keptByPeer(c: StompConnection, h: Headers, written: (err?: Error) => void): (err?: Error) => void {
+  return (err) => {
+    if (!err) c.peer?.kept(h);
+    written(err);
+  };
 }
 
 /** The scheduler sends a BROWSE's copies of every job to its reply-to: only where this connection may send itself. */
